@@ -1,0 +1,11 @@
+// Subcommands of the baleen CLI. Tools layer: each returns the process exit code (0 ok, 1 error, 2 usage).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace baleen::cli {
+
+int RunInspect(const std::vector<std::string>& args);
+
+}  // namespace baleen::cli
