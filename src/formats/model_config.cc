@@ -183,6 +183,13 @@ Status ReadDeepseek(ParamReader& r, const GgufModel& model, ModelConfig& c) {
     return DataLoss("attention.q_lora_rank = " + std::to_string(mla.q_lora_rank) +
                     " disagrees with the query tensors present (attn_q_a vs attn_q)");
   }
+  if (c.arch == Architecture::kDeepseek32) {
+    ASSIGN_OR_RETURN(c.dsa.index_n_heads, r.Int("attention.indexer.head_count"));
+    ASSIGN_OR_RETURN(c.dsa.index_head_dim, r.Int("attention.indexer.key_length"));
+    ASSIGN_OR_RETURN(c.dsa.index_topk, r.Int("attention.indexer.top_k"));
+    RETURN_IF_ERROR(Require(c.dsa.index_n_heads > 0 && c.dsa.index_head_dim > 0 && c.dsa.index_topk > 0,
+                            "attention.indexer.* values must be positive"));
+  }
   RETURN_IF_ERROR(ReadRope(r, c, 10000.0));
   return ReadMoe(r, c);
 }
@@ -220,6 +227,35 @@ Status ReadDense(ParamReader& r, ModelConfig& c) {
                           "rope.dimension_count must be even and at most the head size"));
   RETURN_IF_ERROR(ReadRope(r, c, 10000.0));
   return Status::Ok();
+}
+
+// Keys under the architecture prefix that resolution did not read still describe the model; record them as read
+// from the file so `inspect` shows every one (arrays as their display form).
+void RecordRemainingKeys(const GgufModel& model, const std::string& arch, std::vector<ResolvedParam>& params) {
+  const std::string prefix = arch + ".";
+  for (const GgufKeyValue& kv : model.first().metadata()) {
+    if (kv.key.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string key = kv.key.substr(prefix.size());
+    bool seen = false;
+    for (const ResolvedParam& p : params) seen = seen || (p.key == key && p.source != ParamSource::kDerived);
+    if (seen) continue;
+    const GgufValue& v = kv.value;
+    if (v.AsString() != nullptr) {
+      params.push_back({key, *v.AsString(), ParamSource::kFile});
+    } else if (v.is_array()) {
+      params.push_back({key, v.ToDisplayString(16), ParamSource::kFile});
+    } else if (v.AsBool()) {
+      params.push_back({key, *v.AsBool(), ParamSource::kFile});
+    } else if (v.type() == GgufValueType::kFloat32) {
+      params.push_back({key, ShortestDouble(static_cast<float>(*v.AsDouble())), ParamSource::kFile});
+    } else if (v.type() == GgufValueType::kFloat64) {
+      params.push_back({key, *v.AsDouble(), ParamSource::kFile});
+    } else if (v.AsInt()) {
+      params.push_back({key, *v.AsInt(), ParamSource::kFile});
+    } else {
+      params.push_back({key, v.ToDisplayString(), ParamSource::kFile});
+    }
+  }
 }
 
 Result<int64_t> ResolveVocabSize(ParamReader& r, const GgufModel& model) {
@@ -293,6 +329,7 @@ Result<ModelConfig> ResolveModelConfig(const GgufModel& model) {
     if (vocab.ok()) c.vocab_size = *vocab;
   }
   if (!status.ok()) return status.WithContext(model.first().path());
+  RecordRemainingKeys(model, arch_name, c.params);
   return c;
 }
 

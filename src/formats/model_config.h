@@ -62,6 +62,13 @@ struct MoeConfig {
   ScoreFunc score_func = ScoreFunc::kSoftmax;
 };
 
+// DeepSeek Sparse Attention indexer (deepseek32).
+struct DsaConfig {
+  int64_t index_n_heads = 0;
+  int64_t index_head_dim = 0;
+  int64_t index_topk = 0;
+};
+
 struct ModelConfig {
   Architecture arch = Architecture::kLlama;
   int64_t vocab_size = 0;
@@ -79,6 +86,7 @@ struct ModelConfig {
   MlaConfig mla;
   bool has_moe = false;
   MoeConfig moe;
+  DsaConfig dsa;  // deepseek32 only
 
   std::vector<ResolvedParam> params;  // every value above as resolved, in reading order
 };

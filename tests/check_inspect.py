@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Checks `baleen inspect --json --tensors` on tiny models against an independent parse of the same file
+(tools/gguf_reference/gguf_ref.py), and checks that corrupt files give exit code 1 and a precise message.
+
+usage: check_inspect.py BALEEN_BINARY TINY_MODEL_TOOL SOURCE_DIR
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+baleen, tiny_tool, src = sys.argv[1:4]
+sys.path.insert(0, os.path.join(src, "tools", "gguf_reference"))
+import gguf_ref  # noqa: E402
+
+failures = 0
+
+
+def check(condition, message):
+    global failures
+    if not condition:
+        failures += 1
+        print("FAIL:", message)
+
+
+with tempfile.TemporaryDirectory() as work:
+    models = subprocess.run([tiny_tool, "--all", work], check=True, capture_output=True, text=True).stdout.split()
+    for path in models:
+        name = os.path.basename(path)
+        out = subprocess.run([baleen, "inspect", path, "--json", "--tensors"], capture_output=True, text=True)
+        check(out.returncode == 0, f"{name}: inspect exit {out.returncode}: {out.stderr}")
+        if out.returncode != 0:
+            continue
+        j = json.loads(out.stdout)
+        with open(path, "rb") as f:
+            data = f.read()
+        ref = gguf_ref.parse(data)
+        kv = {k: v for k, _, v in ref["kvs"]}
+        arch = kv["general.architecture"]
+        check(j["architecture"] == arch, f"{name}: architecture")
+        check(j["n_tensors"] == len(ref["tensors"]), f"{name}: n_tensors")
+        check(j["file_size_bytes"] == len(data), f"{name}: file_size_bytes")
+        n_params = 0
+        for t in ref["tensors"]:
+            count = 1
+            for d in t["dims"]:
+                count *= d
+            n_params += count
+        check(j["n_params"] == n_params, f"{name}: n_params {j['n_params']} != {n_params}")
+        by_name = {t["name"]: t for t in j["tensors"]}
+        for t in ref["tensors"]:
+            got = by_name.get(t["name"])
+            check(got is not None and got["shape"] == t["dims"] and got["bytes"] == t["size"],
+                  f"{name}: tensor {t['name']}")
+        # Every architecture key in the file appears in hyperparameters with the file's value (f32 to ~7 digits).
+        for key, value in kv.items():
+            if not key.startswith(arch + ".") or isinstance(value, dict):
+                continue
+            short = key[len(arch) + 1:]
+            check(short in j["hyperparameters"], f"{name}: hyperparameter {short} missing")
+            got = j["hyperparameters"].get(short)
+            if got is None:
+                continue
+            if isinstance(value, float):
+                check(abs(got - value) <= 1e-6 * max(1.0, abs(value)), f"{name}: {short} = {got}, file {value}")
+            else:
+                check(got == value, f"{name}: {short} = {got}, file {value}")
+        tok = j["tokenizer"]
+        check(tok["model"] == kv["tokenizer.ggml.model"] and tok["pre"] == kv["tokenizer.ggml.pre"], f"{name}: tok")
+        check(tok["vocab_size"] == len(kv["tokenizer.ggml.tokens"]["items"]), f"{name}: vocab_size")
+        check(tok["bos_token_id"] == kv["tokenizer.ggml.bos_token_id"], f"{name}: bos")
+        check(tok["eos_token_id"] == kv["tokenizer.ggml.eos_token_id"], f"{name}: eos")
+        print(f"{name}: inspect agrees with the independent parse")
+
+    # Corrupt files: exit code 1 and a message naming the file.
+    original = open(models[0], "rb").read()
+    cases = {"truncated": original[: len(original) // 2], "bad-magic": b"GGUX" + original[4:],
+             "empty": b"", "huge-kv-count": original[:16] + (2**62).to_bytes(8, "little") + original[24:]}
+    for case, data in cases.items():
+        path = os.path.join(work, case + ".gguf")
+        with open(path, "wb") as f:
+            f.write(data)
+        out = subprocess.run([baleen, "inspect", path], capture_output=True, text=True)
+        check(out.returncode == 1, f"{case}: exit code {out.returncode}")
+        check(path in out.stderr and "error" in out.stderr, f"{case}: message {out.stderr!r}")
+        print(f"{case}: exit 1, {out.stderr.strip()}")
+    out = subprocess.run([baleen, "inspect", os.path.join(work, "missing.gguf")], capture_output=True, text=True)
+    check(out.returncode == 1 and "missing.gguf" in out.stderr, "missing file")
+
+print(f"{failures} failures")
+sys.exit(1 if failures else 0)
