@@ -73,6 +73,22 @@ with tempfile.TemporaryDirectory() as work:
         check(tok["eos_token_id"] == kv["tokenizer.ggml.eos_token_id"], f"{name}: eos")
         print(f"{name}: inspect agrees with the independent parse")
 
+    # A split model inspected from its first shard reports the whole model.
+    shards = subprocess.run([tiny_tool, "--arch", "deepseek2", "--split", "20", os.path.join(work, "split")],
+                            check=True, capture_output=True, text=True).stdout.split()
+    out = subprocess.run([baleen, "inspect", shards[0], "--json"], capture_output=True, text=True)
+    check(out.returncode == 0, f"split: {out.stderr}")
+    if out.returncode == 0:
+        j = json.loads(out.stdout)
+        whole = json.loads(subprocess.run([baleen, "inspect", models[0], "--json"], capture_output=True,
+                                          text=True).stdout)
+        check(j["n_shards"] == len(shards) and j["n_tensors"] == whole["n_tensors"], "split: counts")
+        check(j["n_params"] == whole["n_params"] and j["hyperparameters"] == whole["hyperparameters"], "split: same")
+        print(f"split into {len(shards)} shards: inspect of the first shard reports the whole model")
+    os.remove(shards[-1])
+    out = subprocess.run([baleen, "inspect", shards[0]], capture_output=True, text=True)
+    check(out.returncode == 1 and os.path.basename(shards[-1]) in out.stderr, f"missing shard: {out.stderr}")
+
     # Corrupt files: exit code 1 and a message naming the file.
     original = open(models[0], "rb").read()
     cases = {"truncated": original[: len(original) // 2], "bad-magic": b"GGUX" + original[4:],

@@ -8,10 +8,11 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: baleen-tiny-model [--arch ARCH] [--v2-lite] [--mtp] [--type TYPE] [--seed N] OUT.gguf\n"
+    "usage: baleen-tiny-model [--arch ARCH] [--v2-lite] [--mtp] [--type TYPE] [--seed N] [--split N] OUT.gguf\n"
     "       baleen-tiny-model --all DIR      one model per architecture variant\n"
     "  ARCH: deepseek2 (default), deepseek32, deepseek4, qwen2, llama, qwen3\n"
-    "  TYPE: tensor type of weight matrices (f32 default; f16, q8_0, q4_k, ... where a quantizer exists)\n";
+    "  TYPE: tensor type of weight matrices (f32 default; f16, q8_0, q4_k, ... where a quantizer exists)\n"
+    "  --split N: write OUT-0000i-of-0000n.gguf shards of at most N tensors (OUT without .gguf)\n";
 
 int Fail(const baleen::Status& status) {
   std::fprintf(stderr, "baleen-tiny-model: error: %s\n", status.message().c_str());
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   using baleen::Architecture;
   baleen::testing::TinyModelSpec spec;
   std::string out, all_dir;
+  size_t split = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -48,6 +50,8 @@ int main(int argc, char** argv) {
       spec.weight_type = *type;
     } else if (arg == "--seed") {
       spec.seed = std::stoull(next());
+    } else if (arg == "--split") {
+      split = std::stoull(next());
     } else if (arg == "--all") {
       all_dir = next();
     } else if (arg == "--help" || arg == "-h") {
@@ -78,6 +82,14 @@ int main(int argc, char** argv) {
   if (out.empty()) {
     std::fputs(kUsage, stderr);
     return 2;
+  }
+  if (split > 0) {
+    baleen::GgufWriter writer;
+    if (baleen::Status status = baleen::testing::BuildTinyModel(spec, writer); !status.ok()) return Fail(status);
+    auto paths = writer.WriteSplit(out, split);
+    if (!paths.ok()) return Fail(paths.status());
+    for (const std::string& path : *paths) std::printf("%s\n", path.c_str());
+    return 0;
   }
   if (baleen::Status status = baleen::testing::WriteTinyModel(spec, out); !status.ok()) return Fail(status);
   std::printf("%s\n", out.c_str());

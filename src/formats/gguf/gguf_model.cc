@@ -93,6 +93,13 @@ Result<std::unique_ptr<GgufModel>> GgufModel::Open(const std::string& path) {
   return model;
 }
 
+Result<std::unique_ptr<GgufModel>> GgufModel::FromFile(std::unique_ptr<GgufFile> file) {
+  std::unique_ptr<GgufModel> model(new GgufModel());
+  model->shards_.push_back(std::move(file));
+  RETURN_IF_ERROR(model->AddShardTensors(*model->shards_.front()));
+  return model;
+}
+
 Status GgufModel::AddShardTensors(const GgufFile& shard) {
   for (const GgufTensorInfo& info : shard.tensors()) {
     if (!by_name_.emplace(info.name, &info).second) {

@@ -17,6 +17,8 @@ class GgufModel {
  public:
   // Opens a single file, or every shard of a split model given the first shard's path.
   static Result<std::unique_ptr<GgufModel>> Open(const std::string& path);
+  // Wraps one already-parsed file (no shards), e.g. bytes parsed in memory by a fuzzer.
+  static Result<std::unique_ptr<GgufModel>> FromFile(std::unique_ptr<GgufFile> file);
 
   const GgufFile& first() const { return *shards_.front(); }
   const std::vector<std::unique_ptr<GgufFile>>& shards() const { return shards_; }

