@@ -15,6 +15,8 @@ sys.path.insert(0, os.path.join(src, "tools", "gguf_reference"))
 import gguf_ref  # noqa: E402
 
 failures = 0
+TYPE_IDS = {"F32": 0, "F16": 1, "Q4_0": 2, "Q4_1": 3, "Q5_0": 6, "Q5_1": 7, "Q8_0": 8, "Q2_K": 10, "Q3_K": 11,
+            "Q4_K": 12, "Q5_K": 13, "Q6_K": 14, "IQ4_NL": 20, "IQ4_XS": 23, "I32": 26, "BF16": 30}
 
 
 def check(condition, message):
@@ -26,6 +28,11 @@ def check(condition, message):
 
 with tempfile.TemporaryDirectory() as work:
     models = subprocess.run([tiny_tool, "--all", work], check=True, capture_output=True, text=True).stdout.split()
+    # Quantized variants: K-quants with the converter's fallbacks (Q8_0/F16 where ne0 is not a multiple of 256).
+    for arch, qtype in [("deepseek2", "q4_k"), ("qwen2", "q6_k"), ("deepseek2", "iq4_xs"), ("llama", "q8_0")]:
+        path = os.path.join(work, f"{arch}-{qtype}.gguf")
+        subprocess.run([tiny_tool, "--arch", arch, "--type", qtype, path], check=True, capture_output=True)
+        models.append(path)
     for path in models:
         name = os.path.basename(path)
         out = subprocess.run([baleen, "inspect", path, "--json", "--tensors"], capture_output=True, text=True)
@@ -71,6 +78,13 @@ with tempfile.TemporaryDirectory() as work:
         check(tok["vocab_size"] == len(kv["tokenizer.ggml.tokens"]["items"]), f"{name}: vocab_size")
         check(tok["bos_token_id"] == kv["tokenizer.ggml.bos_token_id"], f"{name}: bos")
         check(tok["eos_token_id"] == kv["tokenizer.ggml.eos_token_id"], f"{name}: eos")
+        types = {}
+        for t in ref["tensors"]:
+            type_name = next(n for n, i in TYPE_IDS.items() if i == t["type"])
+            types[type_name] = types.get(type_name, 0) + 1
+        check(j["tensor_types"] == types, f"{name}: tensor types {j['tensor_types']} != {types}")
+        total = sum(t["size"] for t in ref["tensors"])
+        check(abs(j["bits_per_weight"] - 8 * total / n_params) < 1e-9, f"{name}: bits per weight")
         print(f"{name}: inspect agrees with the independent parse")
 
     # A split model inspected from its first shard reports the whole model.

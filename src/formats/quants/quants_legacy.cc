@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "base/float16.h"
+#include "formats/quants/iq_grids.h"  // kIq4NlValues, shared with IQ4_XS
 #include "formats/quants/quants_internal.h"
 #include "formats/quants/quants_scalar.h"
 
@@ -61,7 +62,7 @@ struct BlockQ8_1 {
 struct BlockIQ4_NL {
   static constexpr int kElems = 32;
   uint16_t d;
-  uint8_t qs[16];  // indices into kIQ4NLValues, nibble-packed
+  uint8_t qs[16];  // indices into kIq4NlValues, nibble-packed
 };
 struct BlockMXFP4 {
   static constexpr int kElems = 32;
@@ -72,8 +73,6 @@ static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20 && sizeof(Block
 static_assert(sizeof(BlockQ5_1) == 24 && sizeof(BlockQ8_0) == 34 && sizeof(BlockQ8_1) == 36);
 static_assert(sizeof(BlockIQ4_NL) == 18 && sizeof(BlockMXFP4) == 17);
 
-// IQ4_NL's non-linear grid: denser near zero, where most weights are.
-constexpr int8_t kIQ4NLValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 // E2M1 values doubled (0, 0.5, 1, 1.5, 2, 3, 4, 6 become integers), sign in bit 3; hence the 2^(e-128) scale.
 constexpr int8_t kMXFP4Values[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
@@ -126,7 +125,7 @@ void DecodeQ8_1(const BlockQ8_1& block, float* out) {  // s is redundant for dec
 
 void DecodeIQ4_NL(const BlockIQ4_NL& block, float* out) {
   const float d = Fp16ToFloat(block.d);
-  for (int j = 0; j < 32; ++j) out[j] = d * static_cast<float>(kIQ4NLValues[NibbleOf32(block.qs, j)]);
+  for (int j = 0; j < 32; ++j) out[j] = d * static_cast<float>(kIq4NlValues[NibbleOf32(block.qs, j)]);
 }
 
 void DecodeMXFP4(const BlockMXFP4& block, float* out) {
@@ -251,11 +250,11 @@ BlockQ8_1 EncodeQ8_1(const float* x) {
 
 // Index of the IQ4_NL value nearest to v; a tie goes to the larger value (as ggml's best_index_int8).
 int NearestIQ4NLIndex(float v) {
-  if (v <= kIQ4NLValues[0]) return 0;
-  if (v >= kIQ4NLValues[15]) return 15;
+  if (v <= kIq4NlValues[0]) return 0;
+  if (v >= kIq4NlValues[15]) return 15;
   int upper = 1;
-  while (v >= kIQ4NLValues[upper]) ++upper;  // kIQ4NLValues[upper - 1] <= v < kIQ4NLValues[upper]
-  return v - kIQ4NLValues[upper - 1] < kIQ4NLValues[upper] - v ? upper - 1 : upper;
+  while (v >= kIq4NlValues[upper]) ++upper;  // kIq4NlValues[upper - 1] <= v < kIq4NlValues[upper]
+  return v - kIq4NlValues[upper - 1] < kIq4NlValues[upper] - v ? upper - 1 : upper;
 }
 
 // For codes fixed by one inverse scale, the weighted least-squares scale is d = sum_qx / sum_q2 and the weighted
@@ -268,7 +267,7 @@ struct ScaleFit {
 ScaleFit FitIQ4NLScale(const float* x, const float* weights, float inverse) {  // x, weights: [32]
   ScaleFit fit;
   for (int j = 0; j < 32; ++j) {
-    const float q = kIQ4NLValues[NearestIQ4NLIndex(inverse * x[j])];
+    const float q = kIq4NlValues[NearestIQ4NLIndex(inverse * x[j])];
     fit.sum_qx += weights[j] * q * x[j];
     fit.sum_q2 += weights[j] * q * q;
   }
@@ -286,11 +285,11 @@ float SearchIQ4NLScale(const float* x) {  // x: [32]
   if (std::fabs(max) < kGroupMaxEps) return 0.0f;
   float weights[32];
   for (int j = 0; j < 32; ++j) weights[j] = x[j] * x[j];
-  ScaleFit fit = FitIQ4NLScale(x, weights, 1 / (-max / kIQ4NLValues[0]));
+  ScaleFit fit = FitIQ4NLScale(x, weights, 1 / (-max / kIq4NlValues[0]));
   float d = fit.sum_q2 > 0 ? fit.sum_qx / fit.sum_q2 : 0.0f;
   float best_gain = d * fit.sum_qx;
   for (int step = -7; step <= 7; ++step) {
-    fit = FitIQ4NLScale(x, weights, static_cast<float>(step + kIQ4NLValues[0]) / max);
+    fit = FitIQ4NLScale(x, weights, static_cast<float>(step + kIq4NlValues[0]) / max);
     if (fit.sum_q2 > 0 && fit.sum_qx * fit.sum_qx > best_gain * fit.sum_q2) {
       d = fit.sum_qx / fit.sum_q2;
       best_gain = d * fit.sum_qx;
