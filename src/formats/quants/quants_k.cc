@@ -9,15 +9,7 @@
 #include "formats/quants/quants_internal.h"
 #include "formats/quants/quants_k_blocks.h"
 #include "formats/quants/quants_scalar.h"
-
-// Every product and sum rounds on its own, as in ggml's scalar reference. Compilers would otherwise fuse a*b+c
-// into one FMA on targets that have it (GCC even across statements), which rounds once and so misses the known
-// answers and ggml's bytes.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "formats/quants/strict_fp.h"  // no FMA contraction: exact reference numerics
 
 namespace baleen::quants {
 namespace {
