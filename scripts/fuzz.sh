@@ -11,7 +11,7 @@ for target in build/fuzz/fuzz/*_fuzz; do
   name=$(basename "$target" _fuzz)
   seeds="fuzz/corpus/$name"
   work="build/fuzz/corpus/$name"
-  mkdir -p "$work"
+  mkdir -p "$work" "$seeds"
   echo "fuzzing $name for ${seconds}s"
   "$target" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
     -artifact_prefix=build/fuzz/findings/"$name"- -print_final_stats=1 "$work" "$seeds" 2>&1 |

