@@ -7,5 +7,8 @@
 namespace baleen::cli {
 
 int RunInspect(const std::vector<std::string>& args);
+int RunTokenize(const std::vector<std::string>& args);
+int RunDetokenize(const std::vector<std::string>& args);
+int RunTemplate(const std::vector<std::string>& args);
 
 }  // namespace baleen::cli

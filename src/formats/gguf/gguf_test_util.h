@@ -7,14 +7,17 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 #include "formats/gguf/gguf_writer.h"
 
 namespace baleen::testing {
 
+// Unique per process: CTest runs the cases of one test binary as parallel processes.
 inline std::string TempPath(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("baleen_test_" + name)).string();
+  return (std::filesystem::temp_directory_path() / ("baleen_test_" + std::to_string(::getpid()) + "_" + name))
+      .string();
 }
 
 inline std::vector<uint8_t> ReadFileBytes(const std::string& path) {

@@ -114,8 +114,8 @@ template <typename T>
 GgufArray GgufArray::Numbers(GgufValueType element_type, const std::vector<T>& values) {
   static_assert(std::is_arithmetic_v<T>);
   GgufArray array(element_type);
-  for (const T& v : values) {
-    array.AppendScalarBytes(reinterpret_cast<const uint8_t*>(&v), sizeof(T));
+  if (!values.empty()) {
+    array.AppendScalarBytes(reinterpret_cast<const uint8_t*>(values.data()), values.size() * sizeof(T));
   }
   return array;
 }

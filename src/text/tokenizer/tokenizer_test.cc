@@ -1,6 +1,8 @@
 // Fixture tests: Baleen's tokenizers against the reference tokenizers (transformers.js) on the committed fixture
 // sets, through both loading paths: tokenizer.json, and a GGUF-style vocabulary (one token list with token types,
 // merges, and the named pre-tokenizer of tokenizer.ggml.pre), as the GGUF loader fills it.
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -46,7 +48,8 @@ std::unique_ptr<Tokenizer> GgufStyleTokenizer(const BpeVocab& hf, const std::str
   GgufWriter writer;
   writer.SetString("general.architecture", "llama");
   AddVocabToGguf(hf, pre, writer);
-  const std::string path = ::testing::TempDir() + "/baleen_tokenizer_" + pre + ".gguf";
+  const std::string path =
+      ::testing::TempDir() + "/baleen_tokenizer_" + std::to_string(::getpid()) + "_" + pre + ".gguf";
   Status written = writer.Write(path);
   EXPECT_TRUE(written.ok()) << written.ToString();
   Result<std::unique_ptr<GgufModel>> model = GgufModel::Open(path);
