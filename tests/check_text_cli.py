@@ -100,6 +100,33 @@ with tempfile.TemporaryDirectory() as work:
     check(out.returncode == 0 and out.stdout.endswith("<｜Assistant｜><think>\n"), f"gguf template: {out.stdout!r}")
     print("tiny GGUF: tokenize, detokenize and template work from metadata")
 
+    # Built-in chat formats: every embedded template renders as jinja2 renders its source file.
+    names = run("template", tiny, "--list-chat-formats").stdout.split()
+    check(len(names) >= 14, f"built-in formats: {names}")
+    deepseek = {"bos_token": "<｜begin▁of▁sentence｜>", "eos_token": "<｜end▁of▁sentence｜>"}
+    for name in names:
+        with open(os.path.join(src, "src", "text", "templates", name + ".jinja"), encoding="utf-8", newline="") as f:
+            source = f.read()
+        out = run("template", tiny, "--messages", messages, "--chat-format", name)
+        # The tiny model's BOS/EOS are DeepSeek's, so these are the special tokens every template sees here.
+        expected = template_reference.compile_like_hf(source).render(
+            messages=convo, add_generation_prompt=True, tools=None, **deepseek)
+        if "strftime_now" in source:  # today's date in Baleen, a fixed date in the reference environment
+            check(out.returncode == 0 and out.stdout.count("\n") == expected.count("\n"), f"--chat-format {name}")
+        else:
+            check(out.returncode == 0 and out.stdout == expected, f"--chat-format {name}: {out.stderr}")
+    print(f"{len(names)} built-in chat formats render as jinja2 renders their sources")
+    # A model without a template: a clear error that names the built-in formats.
+    bare = os.path.join(work, "bare")
+    os.mkdir(bare)
+    os.symlink(os.path.join(packages, "tokenizer-deepseek_v3", "models", "tokenizer.json"),
+               os.path.join(bare, "tokenizer.json"))
+    out = run("template", bare, "--messages", messages)
+    check(out.returncode == 1 and "--chat-format" in out.stderr and "deepseek-r1" in out.stderr,
+          f"no template: {out.stderr!r}")
+    out = run("template", bare, "--messages", messages, "--chat-format", "deepseek-v3")
+    check(out.returncode == 0 and "<｜User｜>What is 2+2?" in out.stdout, f"bare + builtin: {out.stderr}")
+
     # Errors: exit code 1 (bad input) or 2 (bad usage) with a message.
     for args, code, needle in [(["tokenize", os.path.join(work, "missing.gguf"), "x"], 1, "missing.gguf"),
                                (["detokenize", tiny, "99999999"], 1, "outside the vocabulary"),

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "baleen/commands.h"
+#include "text/builtin_templates.h"
 #include "text/jinja/template.h"
 #include "text/text_assets.h"
 
@@ -26,8 +27,10 @@ constexpr const char* kDetokenizeUsage =
     "usage: baleen detokenize MODEL [--skip-special] ID...\n";
 constexpr const char* kTemplateUsage =
     "usage: baleen template MODEL --messages FILE.json [--tools FILE.json] [--no-generation-prompt]\n"
-    "                       [--thinking on|off]\n"
-    "  prints the prompt the model's chat template renders, exactly (no trailing newline added)\n";
+    "                       [--thinking on|off] [--chat-format NAME]\n"
+    "  prints the prompt the model's chat template renders, exactly (no trailing newline added)\n"
+    "  --chat-format NAME  use a built-in template instead of the model's (see --list-chat-formats)\n"
+    "  --list-chat-formats print the built-in template names\n";
 
 int Fail(const Status& status) {
   std::fprintf(stderr, "baleen: error: %s\n", status.message().c_str());
@@ -183,7 +186,7 @@ int RunDetokenize(const std::vector<std::string>& args) {
 }
 
 int RunTemplate(const std::vector<std::string>& args) {
-  std::string model, messages_path, tools_path, thinking;
+  std::string model, messages_path, tools_path, thinking, chat_format;
   bool generation_prompt = true;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -203,6 +206,11 @@ int RunTemplate(const std::vector<std::string>& args) {
       if (!value(thinking) || (thinking != "on" && thinking != "off")) {
         return Usage(kTemplateUsage, "--thinking takes on or off");
       }
+    } else if (arg == "--chat-format") {
+      if (!value(chat_format)) return Usage(kTemplateUsage, "--chat-format needs a name");
+    } else if (arg == "--list-chat-formats") {
+      for (const BuiltinTemplate& t : BuiltinTemplates()) std::printf("%s\n", std::string(t.name).c_str());
+      return 0;
     } else if (arg == "--no-generation-prompt") {
       generation_prompt = false;
     } else if (model.empty()) {
@@ -214,8 +222,16 @@ int RunTemplate(const std::vector<std::string>& args) {
   if (model.empty() || messages_path.empty()) return Usage(kTemplateUsage, "give MODEL and --messages");
   Result<TextAssets> assets = LoadTextAssetsFromPath(model);
   if (!assets.ok()) return Fail(assets.status());
+  if (!chat_format.empty()) {
+    const BuiltinTemplate* builtin = FindBuiltinTemplate(chat_format);
+    if (builtin == nullptr) {
+      return Fail(InvalidArgument("unknown chat format '" + chat_format + "'; built-in: " + BuiltinTemplateNames()));
+    }
+    assets->chat_template = std::string(builtin->source);
+  }
   if (!assets->chat_template) {
-    return Fail(NotFound(model + ": the model has no chat template (tokenizer.chat_template)"));
+    return Fail(NotFound(model + ": the model has no chat template (tokenizer.chat_template); name a built-in one "
+                         "with --chat-format (" + BuiltinTemplateNames() + ")"));
   }
   auto read_json = [](const std::string& path) -> Result<nlohmann::ordered_json> {
     ASSIGN_OR_RETURN(std::string text, ReadFile(path));

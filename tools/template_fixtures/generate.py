@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""Renders every chat template in tests/data/templates on a fixed set of conversations, exactly the way
+"""Renders every chat template in src/text/templates on a fixed set of conversations, exactly the way
 Hugging Face transformers' `apply_chat_template` does, and writes <name>.fixtures.json beside each template,
 plus language_cases.json (one small template per Jinja construct, from language_cases.py).
 
 Tools layer: fixture generator for src/text/jinja (the C++ interpreter must reproduce these bytes). The
 <name>.jinja files are the inputs: verbatim tokenizer_config.json chat templates, provenance in
-tests/data/templates/SOURCES.md. To add a model, drop its template there and add a row to TEMPLATES.
+src/text/templates/SOURCES.md. To add a model, drop its template there and add a row to TEMPLATES.
 Run with Debian's interpreter, which has python3-jinja2:  /usr/bin/python3 tools/template_fixtures/generate.py
 
 The environment mirrors transformers/utils/chat_template_utils.py (_compile_jinja_template):
@@ -26,7 +26,8 @@ from jinja2.ext import loopcontrols
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TEMPLATE_DIR = os.path.join(REPO, "tests", "data", "templates")
+TEMPLATE_DIR = os.path.join(REPO, "src", "text", "templates")  # inputs: the built-in chat templates
+FIXTURE_DIR = os.path.join(REPO, "tests", "data", "templates")  # outputs: expected renderings
 FIXED_NOW = datetime.datetime(2025, 3, 7, 14, 5, 9)
 
 DEEPSEEK_TOKENS = {"bos_token": "<｜begin▁of▁sentence｜>", "eos_token": "<｜end▁of▁sentence｜>"}
@@ -233,7 +234,7 @@ def write_language_cases():
         else:
             case.update(render_case(template, language_cases.CONTEXT))
         cases.append(case)
-    out = os.path.join(TEMPLATE_DIR, "language_cases.json")
+    out = os.path.join(FIXTURE_DIR, "language_cases.json")
     with open(out, "w", encoding="utf-8", newline="\n") as f:
         json.dump({"now": FIXED_NOW.isoformat(), "context": language_cases.CONTEXT, "cases": cases}, f,
                   ensure_ascii=False, indent=1)
@@ -262,7 +263,7 @@ def main():
                     case = {"conversation": conv_name, "kwargs": kwargs}
                     case.update(render_case(template, context))
                     cases.append(case)
-        out = os.path.join(TEMPLATE_DIR, name + ".fixtures.json")
+        out = os.path.join(FIXTURE_DIR, name + ".fixtures.json")
         with open(out, "w", encoding="utf-8", newline="\n") as f:
             json.dump({"template": name + ".jinja", "now": FIXED_NOW.isoformat(), "conversations": convs,
                        "cases": cases}, f, ensure_ascii=False, indent=1)

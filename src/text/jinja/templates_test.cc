@@ -1,4 +1,4 @@
-// Every real chat template in tests/data/templates renders every fixture conversation byte-identically to
+// Every real chat template in src/text/templates renders every fixture conversation byte-identically to
 // Python jinja2 (fixtures written by tools/template_fixtures/generate.py, which mirrors apply_chat_template).
 #include <cstdio>
 #include <cstdlib>
@@ -47,7 +47,8 @@ FixtureStats CheckFixtureFile(const std::filesystem::path& path) {
   FixtureStats stats;
   nlohmann::ordered_json fixture = nlohmann::ordered_json::parse(ReadFile(path));
   std::string name = fixture["template"].get<std::string>();
-  Result<Template> tmpl = Template::Parse(ReadFile(path.parent_path() / name));
+  // The templates themselves are product assets (built-in chat formats), kept in src/text/templates/.
+  Result<Template> tmpl = Template::Parse(ReadFile(std::filesystem::path(BALEEN_TEMPLATES_DIR) / name));
   EXPECT_TRUE(tmpl.ok()) << name << ": " << tmpl.status().ToString();
   if (!tmpl.ok()) return stats;
   RenderOptions options;
