@@ -127,6 +127,28 @@ with tempfile.TemporaryDirectory() as work:
     out = run("template", bare, "--messages", messages, "--chat-format", "deepseek-v3")
     check(out.returncode == 0 and "<｜User｜>What is 2+2?" in out.stdout, f"bare + builtin: {out.stderr}")
 
+    # Native formats (DeepSeek-V3.2, V4): the CLI reproduces the fixtures written from DeepSeek's encoders.
+    for native in ["deepseek-v3.2", "deepseek-v4"]:
+        with open(os.path.join(src, "tests", "data", "chat_formats", f"{native}.fixtures.json")) as f:
+            cases = [c for c in json.load(f)["cases"]
+                     if set(c["options"]) <= {"thinking", "add_generation_prompt"} and "expected" in c]
+        for case in cases:
+            with open(messages, "w") as f:
+                json.dump(case["messages"], f, ensure_ascii=False)
+            args = ["template", tiny, "--messages", messages, "--chat-format", native]
+            if case["tools"] is not None:
+                tools_file = os.path.join(work, "tools.json")
+                with open(tools_file, "w") as f:
+                    json.dump(case["tools"], f, ensure_ascii=False)
+                args += ["--tools", tools_file]
+            if case["options"].get("thinking"):
+                args += ["--thinking", "on"]
+            if case["options"].get("add_generation_prompt") is False:
+                args.append("--no-generation-prompt")
+            out = run(*args)
+            check(out.returncode == 0 and out.stdout == case["expected"], f"{native} {case['name']}: {out.stderr}")
+        print(f"{native}: {len(cases)} fixture conversations through `baleen template --chat-format`")
+
     # Errors: exit code 1 (bad input) or 2 (bad usage) with a message.
     for args, code, needle in [(["tokenize", os.path.join(work, "missing.gguf"), "x"], 1, "missing.gguf"),
                                (["detokenize", tiny, "99999999"], 1, "outside the vocabulary"),

@@ -9,6 +9,7 @@
 
 #include "baleen/commands.h"
 #include "text/builtin_templates.h"
+#include "text/chat_format/native_chat.h"
 #include "text/jinja/template.h"
 #include "text/text_assets.h"
 
@@ -29,7 +30,8 @@ constexpr const char* kTemplateUsage =
     "usage: baleen template MODEL --messages FILE.json [--tools FILE.json] [--no-generation-prompt]\n"
     "                       [--thinking on|off] [--chat-format NAME]\n"
     "  prints the prompt the model's chat template renders, exactly (no trailing newline added)\n"
-    "  --chat-format NAME  use a built-in template instead of the model's (see --list-chat-formats)\n"
+    "  --chat-format NAME  use a built-in template instead of the model's (see --list-chat-formats), or a\n"
+    "                      native format: deepseek-v3.2, deepseek-v4 (DeepSeek's Python encoders, rebuilt)\n"
     "  --list-chat-formats print the built-in template names\n";
 
 int Fail(const Status& status) {
@@ -222,17 +224,6 @@ int RunTemplate(const std::vector<std::string>& args) {
   if (model.empty() || messages_path.empty()) return Usage(kTemplateUsage, "give MODEL and --messages");
   Result<TextAssets> assets = LoadTextAssetsFromPath(model);
   if (!assets.ok()) return Fail(assets.status());
-  if (!chat_format.empty()) {
-    const BuiltinTemplate* builtin = FindBuiltinTemplate(chat_format);
-    if (builtin == nullptr) {
-      return Fail(InvalidArgument("unknown chat format '" + chat_format + "'; built-in: " + BuiltinTemplateNames()));
-    }
-    assets->chat_template = std::string(builtin->source);
-  }
-  if (!assets->chat_template) {
-    return Fail(NotFound(model + ": the model has no chat template (tokenizer.chat_template); name a built-in one "
-                         "with --chat-format (" + BuiltinTemplateNames() + ")"));
-  }
   auto read_json = [](const std::string& path) -> Result<nlohmann::ordered_json> {
     ASSIGN_OR_RETURN(std::string text, ReadFile(path));
     nlohmann::ordered_json j = nlohmann::ordered_json::parse(text, nullptr, false);
@@ -243,14 +234,37 @@ int RunTemplate(const std::vector<std::string>& args) {
   if (!messages.ok()) return Fail(messages.status());
   if (messages->is_object() && messages->contains("messages")) *messages = (*messages)["messages"];
   if (!messages->is_array()) return Fail(InvalidArgument(messages_path + ": expected an array of messages"));
+  nlohmann::ordered_json tools = nullptr;
+  if (!tools_path.empty()) {
+    Result<nlohmann::ordered_json> read = read_json(tools_path);
+    if (!read.ok()) return Fail(read.status());
+    tools = *read;
+  }
+  if (Result<NativeChatFormat> native = ParseNativeChatFormat(chat_format); !chat_format.empty() && native.ok()) {
+    NativeChatOptions options;
+    options.add_generation_prompt = generation_prompt;
+    options.thinking = thinking == "on";
+    if (!assets->bos_token.empty()) options.bos_token = assets->bos_token;
+    Result<std::string> prompt = RenderNativeChat(*native, *messages, tools, options);
+    if (!prompt.ok()) return Fail(prompt.status().WithContext(messages_path));
+    std::fwrite(prompt->data(), 1, prompt->size(), stdout);
+    return 0;
+  }
+  if (!chat_format.empty()) {
+    const BuiltinTemplate* builtin = FindBuiltinTemplate(chat_format);
+    if (builtin == nullptr) {
+      return Fail(InvalidArgument("unknown chat format '" + chat_format + "'; built-in: " + BuiltinTemplateNames() +
+                                  ", deepseek-v3.2, deepseek-v4"));
+    }
+    assets->chat_template = std::string(builtin->source);
+  }
+  if (!assets->chat_template) {
+    return Fail(NotFound(model + ": the model has no chat template (tokenizer.chat_template); name a built-in one "
+                         "with --chat-format (" + BuiltinTemplateNames() + ", deepseek-v3.2, deepseek-v4)"));
+  }
   nlohmann::ordered_json context = {{"messages", *messages}, {"add_generation_prompt", generation_prompt},
                                     {"bos_token", assets->bos_token}, {"eos_token", assets->eos_token},
-                                    {"tools", nullptr}};
-  if (!tools_path.empty()) {
-    Result<nlohmann::ordered_json> tools = read_json(tools_path);
-    if (!tools.ok()) return Fail(tools.status());
-    context["tools"] = *tools;
-  }
+                                    {"tools", tools}};
   if (!thinking.empty()) {
     // DeepSeek-V3.1 reads `thinking`, Qwen3 `enable_thinking`; templates ignore the one they do not use.
     context["thinking"] = thinking == "on";

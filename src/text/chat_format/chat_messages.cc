@@ -59,7 +59,9 @@ Result<ToolCallView> ParseToolCall(const Json& call, const std::string& path) {
   ASSIGN_OR_RETURN(view.dsml_parameters, DsmlParameters(*arguments, path + ".function.arguments"));
   // sort_tool_results_by_call_order: `tc.get("id") or tc["function"].get("id", "")`.
   ASSIGN_OR_RETURN(view.id, OptionalString(call, "id", path + ".id"));
-  if (view.id.empty()) ASSIGN_OR_RETURN(view.id, OptionalString(*function, "id", path + ".function.id"));
+  if (view.id.empty()) {
+    ASSIGN_OR_RETURN(view.id, OptionalString(*function, "id", path + ".function.id"));
+  }
   return view;
 }
 

@@ -53,18 +53,18 @@ void AppendFloat(double value, std::string& out) {
   if (negative) out += '-';
   if (exponent < -4 || exponent >= 16) {
     out += digits[0];
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    char exp_text[8];
+    if (digits.size() > 1) out.append(".").append(digits, 1);
+    char exp_text[16];
     std::snprintf(exp_text, sizeof(exp_text), "e%c%02d", exponent < 0 ? '-' : '+', exponent < 0 ? -exponent : exponent);
     out += exp_text;
   } else if (exponent < 0) {
-    out += "0." + std::string(static_cast<size_t>(-exponent - 1), '0') + digits;
+    out.append("0.").append(static_cast<size_t>(-exponent - 1), '0').append(digits);
   } else {
     const size_t int_digits = static_cast<size_t>(exponent) + 1;
     if (digits.size() <= int_digits) {
-      out += digits + std::string(int_digits - digits.size(), '0') + ".0";
+      out.append(digits).append(int_digits - digits.size(), '0').append(".0");
     } else {
-      out += digits.substr(0, int_digits) + "." + digits.substr(int_digits);
+      out.append(digits, 0, int_digits).append(".").append(digits, int_digits);
     }
   }
 }
