@@ -34,6 +34,13 @@ constexpr const char* kTemplateUsage =
     "                      native format: deepseek-v3.2, deepseek-v4 (DeepSeek's Python encoders, rebuilt)\n"
     "  --list-chat-formats print the built-in template names\n";
 
+// Reads the value of an option that takes one ("--file PATH"): advances i; false when the value is missing.
+bool TakeValue(const std::vector<std::string>& args, size_t& i, std::string& out) {
+  if (i + 1 >= args.size()) return false;
+  out = args[++i];
+  return true;
+}
+
 int Fail(const Status& status) {
   std::fprintf(stderr, "baleen: error: %s\n", status.message().c_str());
   return 1;
@@ -67,11 +74,7 @@ struct TokenizeArgs {
 int ParseTokenizeArgs(const std::vector<std::string>& args, TokenizeArgs& a) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    auto value = [&](std::string& out) {
-      if (i + 1 >= args.size()) return false;
-      out = args[++i];
-      return true;
-    };
+    auto value = [&](std::string& out) { return TakeValue(args, i, out); };
     if (arg == "--help" || arg == "-h") {
       std::fputs(kTokenizeUsage, stdout);
       return 0;
@@ -192,11 +195,7 @@ int RunTemplate(const std::vector<std::string>& args) {
   bool generation_prompt = true;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    auto value = [&](std::string& out) {
-      if (i + 1 >= args.size()) return false;
-      out = args[++i];
-      return true;
-    };
+    auto value = [&](std::string& out) { return TakeValue(args, i, out); };
     if (arg == "--help" || arg == "-h") {
       std::fputs(kTemplateUsage, stdout);
       return 0;

@@ -168,4 +168,19 @@ int LastUserIndex(const std::vector<ChatMessage>& messages) {
   return -1;
 }
 
+std::string MessageAttachments(const ChatMessage& message, std::string_view tools_head, std::string_view tools_tail) {
+  std::string out;
+  if (!message.tool_schemas.empty()) {
+    out += "\n\n";
+    out += tools_head;
+    for (size_t i = 0; i < message.tool_schemas.size(); ++i) {
+      if (i > 0) out += '\n';
+      out += message.tool_schemas[i];
+    }
+    out += tools_tail;
+  }
+  if (!message.response_format.empty()) out += "\n\n" + ResponseFormatSection(message.response_format);
+  return out;
+}
+
 }  // namespace baleen::chat_format

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -43,6 +44,10 @@ std::string DsmlToolCallsBlock(const std::vector<ToolCallView>& calls, const std
 
 // "## Response Format:\n\nYou MUST strictly adhere to the following schema to reply:\n" + schema.
 std::string ResponseFormatSection(const std::string& schema_json);
+
+// What a system or developer message carries after its text: the tools section (`tools_head`, one schema per line,
+// `tools_tail`: the two formats word it differently) and the response format, each after "\n\n".
+std::string MessageAttachments(const ChatMessage& message, std::string_view tools_head, std::string_view tools_tail);
 
 inline constexpr char kEos[] = "<｜end▁of▁sentence｜>";
 inline constexpr char kUser[] = "<｜User｜>";

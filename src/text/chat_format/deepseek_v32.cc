@@ -46,19 +46,7 @@ struct Rendered {
   std::string opener;
 };
 
-std::string ToolsSection(const std::vector<std::string>& schemas) {
-  std::string out = kToolsHead;
-  for (size_t i = 0; i < schemas.size(); ++i) out += (i > 0 ? "\n" : "") + schemas[i];
-  return out + kToolsTail;
-}
-
-// Tools and response format, each after "\n\n", as system and developer messages carry them.
-std::string Attachments(const ChatMessage& message) {
-  std::string out;
-  if (!message.tool_schemas.empty()) out += "\n\n" + ToolsSection(message.tool_schemas);
-  if (!message.response_format.empty()) out += "\n\n" + ResponseFormatSection(message.response_format);
-  return out;
-}
+std::string Attachments(const ChatMessage& message) { return MessageAttachments(message, kToolsHead, kToolsTail); }
 
 std::string Field(int index, const char* field) {
   return "messages[" + std::to_string(index) + "]." + field;

@@ -56,18 +56,7 @@ struct Turn {
   std::vector<Block> blocks;
 };
 
-std::string ToolsSection(const std::vector<std::string>& schemas) {
-  std::string out = kToolsHead;
-  for (size_t i = 0; i < schemas.size(); ++i) out += (i > 0 ? "\n" : "") + schemas[i];
-  return out + kToolsTail;
-}
-
-std::string Attachments(const ChatMessage& message) {
-  std::string out;
-  if (!message.tool_schemas.empty()) out += "\n\n" + ToolsSection(message.tool_schemas);
-  if (!message.response_format.empty()) out += "\n\n" + ResponseFormatSection(message.response_format);
-  return out;
-}
+std::string Attachments(const ChatMessage& message) { return MessageAttachments(message, kToolsHead, kToolsTail); }
 
 // merge_tool_messages: tool and user messages join the user turn before them, if there is one.
 std::vector<Turn> MergeToolMessages(std::vector<ChatMessage> messages) {
