@@ -1,7 +1,10 @@
 // GGUF tokenizer metadata -> BpeVocab. Text layer.
 #include "text/tokenizer/gguf_loader.h"
 
+#include <optional>
 #include <string>
+
+#include "formats/tokenizer_info.h"
 
 namespace baleen {
 namespace {
@@ -18,24 +21,6 @@ Result<const GgufArray*> RequireArray(const GgufModel& model, const std::string&
     return DataLoss("metadata key '" + key + "' must be an array of " + GgufValueTypeName(element_type));
   }
   return array;
-}
-
-Result<std::optional<int32_t>> SpecialId(const GgufModel& model, const std::string& key, size_t n_vocab) {
-  const GgufValue* value = model.Find(key);
-  if (value == nullptr) return std::optional<int32_t>();
-  const std::optional<int64_t> id = value->AsInt();
-  if (!id || value->is_array()) return DataLoss("metadata key '" + key + "' must be an integer token id");
-  if (*id < 0 || *id == 0xffffffffLL) return std::optional<int32_t>();  // "none" in some converters
-  if (*id >= static_cast<int64_t>(n_vocab)) {
-    return DataLoss("metadata key '" + key + "' = " + std::to_string(*id) + " is outside the vocabulary of " +
-                    std::to_string(n_vocab) + " tokens");
-  }
-  return std::optional<int32_t>(static_cast<int32_t>(*id));
-}
-
-bool BoolOr(const GgufModel& model, const std::string& key, bool fallback) {
-  const GgufValue* value = model.Find(key);
-  return value != nullptr && value->AsBool() ? *value->AsBool() : fallback;
 }
 
 Status ReadMerges(const GgufArray* merges, BpeVocab& vocab) {
@@ -55,26 +40,28 @@ Status ReadMerges(const GgufArray* merges, BpeVocab& vocab) {
   return Status::Ok();
 }
 
+std::optional<int32_t> SpecialId(const std::optional<SpecialToken>& token) {
+  if (!token) return std::nullopt;
+  return static_cast<int32_t>(token->id);
+}
+
 }  // namespace
 
 Result<BpeVocab> LoadGgufVocab(const GgufModel& model) {
-  const GgufValue* model_value = model.Find("tokenizer.ggml.model");
-  if (model_value == nullptr || model_value->AsString() == nullptr) {
-    return NotFound("metadata key 'tokenizer.ggml.model' is missing: the file carries no tokenizer");
-  }
-  if (*model_value->AsString() != "gpt2") {
-    return Unimplemented("tokenizer.ggml.model '" + *model_value->AsString() +
+  // The summary already checks the model kind, array lengths and that special ids lie inside the vocabulary.
+  ASSIGN_OR_RETURN(const TokenizerInfo info, ReadTokenizerInfo(model));
+  if (!info.present) return NotFound("metadata key 'tokenizer.ggml.model' is missing: the file carries no tokenizer");
+  if (info.model != "gpt2") {
+    return Unimplemented("tokenizer.ggml.model '" + info.model +
                          "' is not supported (only byte-level BPE, 'gpt2', which every DeepSeek-family model uses)");
   }
-  const GgufValue* pre_value = model.Find("tokenizer.ggml.pre");
-  if (pre_value == nullptr || pre_value->AsString() == nullptr) {
+  if (info.pre.empty()) {
     // Files converted before the key existed cannot say which regexes their tokenizer uses; guessing would
     // silently mis-tokenize, so ask for a re-conversion instead.
     return NotFound("metadata key 'tokenizer.ggml.pre' is missing: the pre-tokenizer cannot be chosen; re-convert the "
                     "model with a current converter");
   }
-  const std::string& pre = *pre_value->AsString();
-  Result<NamedPreTokenizer> named = PreTokenizerForGgufPre(pre);
+  Result<NamedPreTokenizer> named = PreTokenizerForGgufPre(info.pre);
   if (!named.ok()) return named.status().WithContext("metadata key 'tokenizer.ggml.pre'");
 
   BpeVocab vocab;
@@ -84,10 +71,6 @@ Result<BpeVocab> LoadGgufVocab(const GgufModel& model) {
   ASSIGN_OR_RETURN(const GgufArray* types,
                    RequireArray(model, "tokenizer.ggml.token_type", GgufValueType::kInt32, false));
   if (types != nullptr) {
-    if (types->size() != tokens->size()) {
-      return DataLoss("metadata 'tokenizer.ggml.token_type' has " + std::to_string(types->size()) +
-                      " entries but 'tokenizer.ggml.tokens' has " + std::to_string(tokens->size()));
-    }
     vocab.token_types.reserve(types->size());
     for (size_t i = 0; i < types->size(); ++i) {
       vocab.token_types.push_back(static_cast<int32_t>(*types->ScalarAt(i).AsInt()));
@@ -100,13 +83,12 @@ Result<BpeVocab> LoadGgufVocab(const GgufModel& model) {
   vocab.pre_tokenizer = named->spec;
   vocab.ignore_merges = named->ignore_merges;
   vocab.normalizer = named->normalizer;
-  const size_t n_vocab = vocab.tokens.size();
-  ASSIGN_OR_RETURN(vocab.bos_id, SpecialId(model, "tokenizer.ggml.bos_token_id", n_vocab));
-  ASSIGN_OR_RETURN(vocab.eos_id, SpecialId(model, "tokenizer.ggml.eos_token_id", n_vocab));
-  ASSIGN_OR_RETURN(vocab.pad_id, SpecialId(model, "tokenizer.ggml.padding_token_id", n_vocab));
-  ASSIGN_OR_RETURN(vocab.unk_id, SpecialId(model, "tokenizer.ggml.unknown_token_id", n_vocab));
-  vocab.add_bos = BoolOr(model, "tokenizer.ggml.add_bos_token", vocab.bos_id.has_value());
-  vocab.add_eos = BoolOr(model, "tokenizer.ggml.add_eos_token", false);
+  vocab.bos_id = SpecialId(info.bos);
+  vocab.eos_id = SpecialId(info.eos);
+  vocab.pad_id = SpecialId(info.pad);
+  vocab.unk_id = SpecialId(info.unk);
+  vocab.add_bos = info.add_bos.value_or(vocab.bos_id.has_value());
+  vocab.add_eos = info.add_eos.value_or(false);
   return vocab;
 }
 
