@@ -109,6 +109,10 @@ Status GgufWriter::AddTensor(const std::string& name, GgmlType type, std::vector
   });
 }
 
+bool GgufWriter::RemoveTensor(const std::string& name) {
+  return std::erase_if(tensors_, [&](const PendingTensor& t) { return t.name == name; }) > 0;
+}
+
 Status GgufWriter::AddTensor(const std::string& name, GgmlType type, std::vector<int64_t> dims, FillFn fill) {
   if (dims.empty() || dims.size() > kGgufMaxDims) {
     return InvalidArgument("tensor '" + name + "': needs 1 to 4 dimensions");

@@ -34,6 +34,9 @@ class GgufWriter {
   // Adds a tensor whose bytes are produced by `fill` while writing.
   Status AddTensor(const std::string& name, GgmlType type, std::vector<int64_t> dims, FillFn fill);
 
+  // Drops a tensor added earlier (tests build damaged models this way); false when there is none by that name.
+  bool RemoveTensor(const std::string& name);
+
   // Writes one file.
   Status Write(const std::string& path) const;
   // Writes NAME-0000i-of-0000n.gguf shards of at most max_tensors_per_shard tensors each; the first shard carries

@@ -1,0 +1,136 @@
+// Kernels against straightforward double-precision formulas on the dequantized weights.
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "formats/quants/quants.h"
+#include "kernels/matmul.h"
+#include "kernels/ops.h"
+#include "kernels/rope.h"
+
+namespace baleen {
+namespace {
+
+struct Quantized {
+  std::vector<uint8_t> bytes;
+  std::vector<float> dequantized;  // what the kernel must multiply by
+  WeightMatrix matrix;
+};
+
+Quantized MakeMatrix(GgmlType type, int64_t rows, int64_t cols, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> values(static_cast<size_t>(rows * cols));
+  for (float& v : values) v = normal(rng);
+  Quantized q;
+  const uint64_t row_bytes = RowBytes(type, cols).value();
+  q.bytes.resize(row_bytes * rows);
+  q.dequantized.resize(values.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    EXPECT_TRUE(QuantizeRow(type, &values[r * cols], &q.bytes[r * row_bytes], cols).ok());
+    EXPECT_TRUE(DequantizeRow(type, &q.bytes[r * row_bytes], &q.dequantized[r * cols], cols).ok());
+  }
+  q.matrix = {type, q.bytes.data(), cols, rows, row_bytes};
+  return q;
+}
+
+class MatMulTest : public ::testing::TestWithParam<GgmlType> {};
+
+TEST_P(MatMulTest, MatchesDoublePrecisionProductOnDequantizedWeights) {
+  constexpr int64_t kRows = 37, kCols = 512;  // rows not a multiple of the tile
+  const Quantized q = MakeMatrix(GetParam(), kRows, kCols, 7);
+  for (int64_t n_tokens : {1, 3, 9}) {
+    std::mt19937 rng(11);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> x(static_cast<size_t>(n_tokens * kCols));
+    for (float& v : x) v = normal(rng);
+    std::vector<float> y(static_cast<size_t>(n_tokens * kRows));
+    MatMul(q.matrix, x.data(), n_tokens, y.data());
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      for (int64_t r = 0; r < kRows; ++r) {
+        double expected = 0.0;
+        for (int64_t c = 0; c < kCols; ++c) expected += double(q.dequantized[r * kCols + c]) * x[t * kCols + c];
+        ASSERT_NEAR(y[t * kRows + r], expected, 1e-4 * (1.0 + std::fabs(expected)))
+            << GgmlTypeName(GetParam()) << " token " << t << " row " << r;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, MatMulTest,
+                         ::testing::Values(GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0,
+                                           GgmlType::kQ4_0, GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ6_K,
+                                           GgmlType::kQ2_K, GgmlType::kIQ4_XS),
+                         [](const auto& info) { return std::string(GgmlTypeName(info.param)); });
+
+TEST(MatMulTest, SubMatrixRowsAndLeadingDimension) {
+  const Quantized q = MakeMatrix(GgmlType::kQ8_0, 10, 64, 3);
+  std::vector<float> x(64, 0.5f);
+  std::vector<float> y(2 * 7, -1.0f);  // ldy 7 > 4 rows: the gaps must stay untouched
+  std::vector<float> x2(128, 0.5f);
+  MatMul(q.matrix.Rows(3, 4), x2.data(), 2, y.data(), 7);
+  for (int t = 0; t < 2; ++t) {
+    for (int r = 0; r < 4; ++r) {
+      double expected = 0.0;
+      for (int c = 0; c < 64; ++c) expected += 0.5 * q.dequantized[(3 + r) * 64 + c];
+      EXPECT_NEAR(y[t * 7 + r], expected, 1e-4);
+    }
+    for (int r = 4; r < 7; ++r) EXPECT_EQ(y[t * 7 + r], -1.0f);
+  }
+}
+
+TEST(OpsTest, RmsNormMatchesFormula) {
+  std::vector<float> x = {1.0f, -2.0f, 3.0f, 0.5f}, w = {1.0f, 0.5f, 2.0f, -1.0f}, out(4);
+  RmsNorm(x.data(), w.data(), 4, 1e-6f, out.data());
+  const double rms = std::sqrt((1 + 4 + 9 + 0.25) / 4.0 + 1e-6);
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(out[i], w[i] * x[i] / rms, 1e-6);
+}
+
+TEST(OpsTest, SoftmaxSumsToOneAndZeroesMinusInfinity) {
+  std::vector<float> x = {1.0f, -INFINITY, 3.0f, 2.0f};
+  Softmax(x.data(), 4);
+  const double z = std::exp(1.0) + std::exp(3.0) + std::exp(2.0);
+  EXPECT_NEAR(x[0], std::exp(1.0) / z, 1e-6);
+  EXPECT_EQ(x[1], 0.0f);
+  EXPECT_NEAR(x[2], std::exp(3.0) / z, 1e-6);
+}
+
+TEST(OpsTest, SiluMul) {
+  std::vector<float> g = {0.0f, 1.0f, -2.0f}, u = {3.0f, 2.0f, 1.0f};
+  SiluMul(g.data(), u.data(), 3);
+  EXPECT_NEAR(g[0], 0.0, 1e-7);
+  EXPECT_NEAR(g[1], 2.0 / (1.0 + std::exp(-1.0)), 1e-6);
+  EXPECT_NEAR(g[2], -2.0 / (1.0 + std::exp(2.0)), 1e-6);
+}
+
+TEST(RopeTest, NormStyleRotatesAdjacentPairsAndNeoxHalves) {
+  const std::vector<double> inv_freq = {1.0, 0.25};
+  std::vector<float> cos(2), sin(2);
+  for (RopeStyle style : {RopeStyle::kNorm, RopeStyle::kNeox}) {
+    Rope rope(inv_freq, style, 1.0f);
+    rope.CosSin(3, cos.data(), sin.data());
+    std::vector<float> x = {1.0f, 2.0f, 3.0f, 4.0f};
+    rope.Apply(x.data(), cos.data(), sin.data());
+    // Pair i uses angle 3·inv_freq[i]; kNorm pairs (0,1),(2,3); kNeox pairs (0,2),(1,3).
+    const int a0 = 0, b0 = style == RopeStyle::kNorm ? 1 : 2, a1 = style == RopeStyle::kNorm ? 2 : 1, b1 = 3;
+    const double in[4] = {1, 2, 3, 4};
+    const double t0 = 3.0, t1 = 0.75;
+    EXPECT_NEAR(x[a0], in[a0] * std::cos(t0) - in[b0] * std::sin(t0), 1e-6);
+    EXPECT_NEAR(x[b0], in[a0] * std::sin(t0) + in[b0] * std::cos(t0), 1e-6);
+    EXPECT_NEAR(x[a1], in[a1] * std::cos(t1) - in[b1] * std::sin(t1), 1e-6);
+    EXPECT_NEAR(x[b1], in[a1] * std::sin(t1) + in[b1] * std::cos(t1), 1e-6);
+  }
+}
+
+TEST(RopeTest, MagnitudeScalesTheRotation) {
+  Rope rope({0.5}, RopeStyle::kNorm, 2.0f);
+  float cos, sin;
+  rope.CosSin(2, &cos, &sin);
+  EXPECT_NEAR(cos, 2.0 * std::cos(1.0), 1e-6);
+  EXPECT_NEAR(sin, 2.0 * std::sin(1.0), 1e-6);
+}
+
+}  // namespace
+}  // namespace baleen

@@ -1,0 +1,163 @@
+// Hugging Face semantics for Qwen2/Llama/Qwen3: pre-norm attention with grouped KV heads, then a SwiGLU FFN.
+#include "models/dense.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "kernels/ops.h"
+#include "kernels/rope.h"
+#include "models/ffn.h"
+#include "models/rope_freqs.h"
+#include "models/weights.h"
+
+namespace baleen {
+namespace {
+
+struct DenseLayer {
+  std::vector<float> attn_norm, ffn_norm;
+  WeightMatrix wq, wk, wv, wo;
+  std::vector<float> bq, bk, bv;          // qwen2 only
+  std::vector<float> q_norm, k_norm;      // qwen3 only
+  FfnWeights ffn;
+};
+
+class DenseModel : public Model {
+ public:
+  DenseModel(ModelConfig config, ModelOptions options) : Model(std::move(config), options) {}
+
+  Status Load(const WeightLoader& w);
+  CacheGeometry cache_geometry() const override {
+    const int64_t width = config_.n_kv_heads * config_.head_dim;
+    return {config_.n_layers, width, width};
+  }
+
+ protected:
+  void Layer(int64_t layer, float* x, int64_t n, int64_t pos, KvCache& cache) override;
+
+ private:
+  void Attention(const DenseLayer& l, int64_t layer, const float* xn, int64_t n, int64_t pos, KvCache& cache,
+                 float* x);
+
+  std::vector<DenseLayer> layers_;
+  Rope rope_;
+};
+
+Status LoadOptionalVector(const WeightLoader& w, const std::string& name, int64_t n, std::vector<float>& out) {
+  if (!w.Has(name)) return Status::Ok();
+  ASSIGN_OR_RETURN(out, w.Vector(name, n));
+  return Status::Ok();
+}
+
+Status DenseModel::Load(const WeightLoader& w) {
+  RETURN_IF_ERROR(LoadCommon(w));
+  const ModelConfig& c = config_;
+  const int64_t q_width = c.n_heads * c.head_dim, kv_width = c.n_kv_heads * c.head_dim;
+  std::vector<float> llama3_factors;
+  RETURN_IF_ERROR(LoadOptionalVector(w, "rope_freqs.weight", c.rope.n_rot / 2, llama3_factors));
+  rope_ = MakeRope(c, llama3_factors.empty() ? nullptr : &llama3_factors);
+  layers_.resize(static_cast<size_t>(c.n_layers));
+  for (int64_t i = 0; i < c.n_layers; ++i) {
+    DenseLayer& l = layers_[i];
+    auto name = [i](const char* s) { return BlockTensor(i, s); };
+    ASSIGN_OR_RETURN(l.attn_norm, w.Vector(name("attn_norm.weight"), c.dim));
+    ASSIGN_OR_RETURN(l.wq, w.Matrix(name("attn_q.weight"), {c.dim, q_width}));
+    ASSIGN_OR_RETURN(l.wk, w.Matrix(name("attn_k.weight"), {c.dim, kv_width}));
+    ASSIGN_OR_RETURN(l.wv, w.Matrix(name("attn_v.weight"), {c.dim, kv_width}));
+    ASSIGN_OR_RETURN(l.wo, w.Matrix(name("attn_output.weight"), {q_width, c.dim}));
+    RETURN_IF_ERROR(LoadOptionalVector(w, name("attn_q.bias"), q_width, l.bq));
+    RETURN_IF_ERROR(LoadOptionalVector(w, name("attn_k.bias"), kv_width, l.bk));
+    RETURN_IF_ERROR(LoadOptionalVector(w, name("attn_v.bias"), kv_width, l.bv));
+    RETURN_IF_ERROR(LoadOptionalVector(w, name("attn_q_norm.weight"), c.head_dim, l.q_norm));
+    RETURN_IF_ERROR(LoadOptionalVector(w, name("attn_k_norm.weight"), c.head_dim, l.k_norm));
+    ASSIGN_OR_RETURN(l.ffn_norm, w.Vector(name("ffn_norm.weight"), c.dim));
+    ASSIGN_OR_RETURN(l.ffn.gate, w.Matrix(name("ffn_gate.weight"), {c.dim, c.inter_dim}));
+    ASSIGN_OR_RETURN(l.ffn.up, w.Matrix(name("ffn_up.weight"), {c.dim, c.inter_dim}));
+    ASSIGN_OR_RETURN(l.ffn.down, w.Matrix(name("ffn_down.weight"), {c.inter_dim, c.dim}));
+  }
+  return Status::Ok();
+}
+
+void AddBias(const std::vector<float>& bias, float* rows, int64_t n) {
+  if (bias.empty()) return;
+  const int64_t width = static_cast<int64_t>(bias.size());
+  for (int64_t t = 0; t < n; ++t) AxpyF32(1.0f, bias.data(), rows + t * width, width);
+}
+
+// q/k RMSNorm per head (qwen3) then RoPE, for n rows of n_heads heads.
+void NormAndRotate(const Rope& rope, const std::vector<float>& norm, float eps, int64_t head_dim, int64_t n_heads,
+                   int64_t n, int64_t pos, float* rows) {
+  std::vector<float> cos(static_cast<size_t>(rope.n_rot() / 2)), sin(cos.size());
+  for (int64_t t = 0; t < n; ++t) {
+    rope.CosSin(pos + t, cos.data(), sin.data());
+    for (int64_t h = 0; h < n_heads; ++h) {
+      float* v = rows + (t * n_heads + h) * head_dim;
+      if (!norm.empty()) RmsNorm(v, norm.data(), head_dim, eps, v);
+      rope.Apply(v, cos.data(), sin.data());
+    }
+  }
+}
+
+void DenseModel::Attention(const DenseLayer& l, int64_t layer, const float* xn, int64_t n, int64_t pos,
+                           KvCache& cache, float* x) {
+  const ModelConfig& c = config_;
+  const int64_t hd = c.head_dim, q_width = c.n_heads * hd, kv_width = c.n_kv_heads * hd;
+  const float eps = static_cast<float>(c.rms_norm_eps);
+  std::vector<float> q(static_cast<size_t>(n * q_width)), k(static_cast<size_t>(n * kv_width)), v(k.size());
+  MatMul(l.wq, xn, n, q.data());
+  MatMul(l.wk, xn, n, k.data());
+  MatMul(l.wv, xn, n, v.data());
+  AddBias(l.bq, q.data(), n);
+  AddBias(l.bk, k.data(), n);
+  AddBias(l.bv, v.data(), n);
+  NormAndRotate(rope_, l.q_norm, eps, hd, c.n_heads, n, pos, q.data());
+  NormAndRotate(rope_, l.k_norm, eps, hd, c.n_kv_heads, n, pos, k.data());
+  for (int64_t t = 0; t < n; ++t) {
+    std::copy_n(&k[t * kv_width], kv_width, cache.K(layer, pos + t));
+    std::copy_n(&v[t * kv_width], kv_width, cache.V(layer, pos + t));
+  }
+
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const int64_t group = c.n_heads / c.n_kv_heads;
+  std::vector<float> out(static_cast<size_t>(n * q_width), 0.0f);
+#pragma omp parallel
+  {
+    std::vector<float> scores(static_cast<size_t>(pos + n));
+#pragma omp for collapse(2) schedule(static)
+    for (int64_t t = 0; t < n; ++t) {
+      for (int64_t h = 0; h < c.n_heads; ++h) {
+        const int64_t n_keys = pos + t + 1, kv_off = (h / group) * hd;  // causal: keys up to this position
+        const float* qh = &q[(t * c.n_heads + h) * hd];
+        for (int64_t s = 0; s < n_keys; ++s) scores[s] = DotF32(qh, cache.K(layer, s) + kv_off, hd) * scale;
+        Softmax(scores.data(), n_keys);
+        float* oh = &out[(t * c.n_heads + h) * hd];
+        for (int64_t s = 0; s < n_keys; ++s) AxpyF32(scores[s], cache.V(layer, s) + kv_off, oh, hd);
+      }
+    }
+  }
+  std::vector<float> o(static_cast<size_t>(n * c.dim));
+  MatMul(l.wo, out.data(), n, o.data());
+  AxpyF32(1.0f, o.data(), x, n * c.dim);
+}
+
+void DenseModel::Layer(int64_t layer, float* x, int64_t n, int64_t pos, KvCache& cache) {
+  const DenseLayer& l = layers_[layer];
+  const int64_t dim = config_.dim;
+  const float eps = static_cast<float>(config_.rms_norm_eps);
+  std::vector<float> xn(static_cast<size_t>(n * dim));
+  for (int64_t t = 0; t < n; ++t) RmsNorm(x + t * dim, l.attn_norm.data(), dim, eps, &xn[t * dim]);
+  Attention(l, layer, xn.data(), n, pos, cache, x);
+  for (int64_t t = 0; t < n; ++t) RmsNorm(x + t * dim, l.ffn_norm.data(), dim, eps, &xn[t * dim]);
+  AddFfn(l.ffn, xn.data(), n, 1.0f, x);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Model>> LoadDense(const GgufModel& gguf, const ModelConfig& config,
+                                         const ModelOptions& options) {
+  auto model = std::make_unique<DenseModel>(config, options);
+  RETURN_IF_ERROR(model->Load(WeightLoader(gguf)));
+  return std::unique_ptr<Model>(std::move(model));
+}
+
+}  // namespace baleen

@@ -1,0 +1,223 @@
+// MLA from DeepSeek-V3's inference/model.py: both attention forms over one K-only cache row per token,
+// [kv_norm(c_kv) ; RoPE(k_pe)]. The absorbed form folds W_UK into the query and W_UV after the weighted sum, so it
+// never decompresses the cache; the naive form decompresses per head, which is cheaper for long prefill chunks.
+#include "models/mla.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/ops.h"
+#include "models/rope_freqs.h"
+
+namespace baleen {
+namespace {
+
+// Dequantizes every row of a (small, per-head) matrix: rows × cols floats.
+std::vector<float> DequantizeAll(const WeightMatrix& m) {
+  std::vector<float> out(static_cast<size_t>(m.rows * m.cols));
+  for (int64_t r = 0; r < m.rows; ++r) DequantizeWeightRow(m, r, &out[r * m.cols]);
+  return out;
+}
+
+// Legacy files carry W_UK and W_UV stacked per head in attn_kv_b; build W_UKᵀ per head as F32.
+Status SplitKvB(const WeightLoader& w, int64_t layer, const ModelConfig& c, MlaWeights& m) {
+  const MlaConfig& mla = c.mla;
+  const int64_t per_head = mla.qk_nope_head_dim + mla.v_head_dim, kvr = mla.kv_lora_rank;
+  const int64_t nope = mla.qk_nope_head_dim;
+  ASSIGN_OR_RETURN(WeightMatrix kv_b, w.Matrix(BlockTensor(layer, "attn_kv_b.weight"), {kvr, c.n_heads * per_head}));
+  m.owned_k_b.resize(static_cast<size_t>(c.n_heads * kvr * nope));
+  std::vector<float> row(static_cast<size_t>(kvr));
+  for (int64_t h = 0; h < c.n_heads; ++h) {
+    for (int64_t d = 0; d < nope; ++d) {
+      DequantizeWeightRow(kv_b, h * per_head + d, row.data());
+      for (int64_t r = 0; r < kvr; ++r) m.owned_k_b[(h * kvr + r) * nope + d] = row[r];
+    }
+  }
+  for (int64_t h = 0; h < c.n_heads; ++h) {
+    m.k_b.push_back({GgmlType::kF32, reinterpret_cast<const uint8_t*>(&m.owned_k_b[h * kvr * nope]), nope, kvr,
+                     static_cast<uint64_t>(nope) * sizeof(float)});
+    m.v_b.push_back(kv_b.Rows(h * per_head + nope, mla.v_head_dim));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<MlaWeights> LoadMla(const WeightLoader& w, int64_t layer, const ModelConfig& c) {
+  const MlaConfig& mla = c.mla;
+  const int64_t qk = mla.qk_nope_head_dim + mla.qk_rope_head_dim, kvr = mla.kv_lora_rank;
+  auto name = [layer](const char* s) { return BlockTensor(layer, s); };
+  MlaWeights m;
+  ASSIGN_OR_RETURN(m.attn_norm, w.Vector(name("attn_norm.weight"), c.dim));
+  m.q_lora = mla.q_lora_rank > 0;
+  if (m.q_lora) {
+    ASSIGN_OR_RETURN(m.wq_a, w.Matrix(name("attn_q_a.weight"), {c.dim, mla.q_lora_rank}));
+    ASSIGN_OR_RETURN(m.q_norm, w.Vector(name("attn_q_a_norm.weight"), mla.q_lora_rank));
+    ASSIGN_OR_RETURN(m.wq_b, w.Matrix(name("attn_q_b.weight"), {mla.q_lora_rank, c.n_heads * qk}));
+  } else {
+    ASSIGN_OR_RETURN(m.wq, w.Matrix(name("attn_q.weight"), {c.dim, c.n_heads * qk}));
+  }
+  ASSIGN_OR_RETURN(m.wkv_a, w.Matrix(name("attn_kv_a_mqa.weight"), {c.dim, kvr + mla.qk_rope_head_dim}));
+  ASSIGN_OR_RETURN(m.kv_norm, w.Vector(name("attn_kv_a_norm.weight"), kvr));
+  if (mla.split_kv_b) {
+    ASSIGN_OR_RETURN(WeightMatrix k_b, w.Matrix(name("attn_k_b.weight"), {mla.qk_nope_head_dim, kvr, c.n_heads}));
+    ASSIGN_OR_RETURN(WeightMatrix v_b, w.Matrix(name("attn_v_b.weight"), {kvr, mla.v_head_dim, c.n_heads}));
+    for (int64_t h = 0; h < c.n_heads; ++h) {
+      m.k_b.push_back(k_b.Rows(h * kvr, kvr));
+      m.v_b.push_back(v_b.Rows(h * mla.v_head_dim, mla.v_head_dim));
+    }
+  } else {
+    RETURN_IF_ERROR(SplitKvB(w, layer, c, m));
+  }
+  ASSIGN_OR_RETURN(m.wo, w.Matrix(name("attn_output.weight"), {c.n_heads * mla.v_head_dim, c.dim}));
+  return m;
+}
+
+MlaAttention::MlaAttention(const ModelConfig& config, Rope rope)
+    : config_(config), rope_(std::move(rope)), n_heads_(config.n_heads), nope_(config.mla.qk_nope_head_dim),
+      rope_dim_(config.mla.qk_rope_head_dim), qk_(nope_ + rope_dim_), kv_lora_(config.mla.kv_lora_rank),
+      v_head_(config.mla.v_head_dim) {
+  // YaRN's temperature enters the softmax scale squared (it scales both q and k in the published formula).
+  const double mscale = YarnMscale(config);
+  softmax_scale_ = static_cast<float>(mscale * mscale / std::sqrt(static_cast<double>(qk_)));
+}
+
+std::vector<float> MlaAttention::Queries(const MlaWeights& l, const float* xn, int64_t n, int64_t pos) const {
+  std::vector<float> q(static_cast<size_t>(n * n_heads_ * qk_));
+  if (l.q_lora) {
+    const int64_t rank = l.wq_a.rows;
+    std::vector<float> c_q(static_cast<size_t>(n * rank));
+    MatMul(l.wq_a, xn, n, c_q.data());
+    for (int64_t t = 0; t < n; ++t) {
+      RmsNorm(&c_q[t * rank], l.q_norm.data(), rank, static_cast<float>(config_.rms_norm_eps), &c_q[t * rank]);
+    }
+    MatMul(l.wq_b, c_q.data(), n, q.data());
+  } else {
+    MatMul(l.wq, xn, n, q.data());
+  }
+  std::vector<float> cos(static_cast<size_t>(rope_dim_ / 2)), sin(cos.size());
+  for (int64_t t = 0; t < n; ++t) {
+    rope_.CosSin(pos + t, cos.data(), sin.data());
+    for (int64_t h = 0; h < n_heads_; ++h) rope_.Apply(&q[(t * n_heads_ + h) * qk_ + nope_], cos.data(), sin.data());
+  }
+  return q;
+}
+
+void MlaAttention::CacheLatents(const MlaWeights& l, int64_t layer, const float* xn, int64_t n, int64_t pos,
+                                KvCache& cache) const {
+  const int64_t width = kv_lora_ + rope_dim_;
+  std::vector<float> kv(static_cast<size_t>(n * width));
+  MatMul(l.wkv_a, xn, n, kv.data());
+  std::vector<float> cos(static_cast<size_t>(rope_dim_ / 2)), sin(cos.size());
+  for (int64_t t = 0; t < n; ++t) {
+    float* row = &kv[t * width];
+    RmsNorm(row, l.kv_norm.data(), kv_lora_, static_cast<float>(config_.rms_norm_eps), row);
+    rope_.CosSin(pos + t, cos.data(), sin.data());
+    rope_.Apply(row + kv_lora_, cos.data(), sin.data());
+    std::copy_n(row, width, cache.K(layer, pos + t));
+  }
+}
+
+std::vector<float> MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, const std::vector<float>& q,
+                                          int64_t n, int64_t pos, KvCache& cache) const {
+  const int64_t width = kv_lora_ + rope_dim_;
+  // Absorbed queries [W_UKᵀ q_nope ; q_pe] per token and head, laid out like a cache row.
+  std::vector<float> qa(static_cast<size_t>(n * n_heads_ * width));
+  std::vector<float> gathered(static_cast<size_t>(n * std::max(nope_, kv_lora_)));
+  std::vector<float> projected(static_cast<size_t>(n * std::max(kv_lora_, v_head_)));
+  for (int64_t h = 0; h < n_heads_; ++h) {
+    for (int64_t t = 0; t < n; ++t) std::copy_n(&q[(t * n_heads_ + h) * qk_], nope_, &gathered[t * nope_]);
+    MatMul(l.k_b[h], gathered.data(), n, projected.data());
+    for (int64_t t = 0; t < n; ++t) {
+      float* dst = &qa[(t * n_heads_ + h) * width];
+      std::copy_n(&projected[t * kv_lora_], kv_lora_, dst);
+      std::copy_n(&q[(t * n_heads_ + h) * qk_ + nope_], rope_dim_, dst + kv_lora_);
+    }
+  }
+  std::vector<float> latent_out(static_cast<size_t>(n * n_heads_ * kv_lora_), 0.0f);
+#pragma omp parallel
+  {
+    std::vector<float> scores(static_cast<size_t>(pos + n));
+#pragma omp for collapse(2) schedule(static)
+    for (int64_t t = 0; t < n; ++t) {
+      for (int64_t h = 0; h < n_heads_; ++h) {
+        const int64_t n_keys = pos + t + 1;
+        const float* qh = &qa[(t * n_heads_ + h) * width];
+        for (int64_t s = 0; s < n_keys; ++s) scores[s] = DotF32(qh, cache.K(layer, s), width) * softmax_scale_;
+        Softmax(scores.data(), n_keys);
+        float* oh = &latent_out[(t * n_heads_ + h) * kv_lora_];
+        for (int64_t s = 0; s < n_keys; ++s) AxpyF32(scores[s], cache.K(layer, s), oh, kv_lora_);
+      }
+    }
+  }
+  std::vector<float> out(static_cast<size_t>(n * n_heads_ * v_head_));
+  for (int64_t h = 0; h < n_heads_; ++h) {
+    for (int64_t t = 0; t < n; ++t) {
+      std::copy_n(&latent_out[(t * n_heads_ + h) * kv_lora_], kv_lora_, &gathered[t * kv_lora_]);
+    }
+    MatMul(l.v_b[h], gathered.data(), n, projected.data());
+    for (int64_t t = 0; t < n; ++t) std::copy_n(&projected[t * v_head_], v_head_, &out[(t * n_heads_ + h) * v_head_]);
+  }
+  return out;
+}
+
+std::vector<float> MlaAttention::Naive(const MlaWeights& l, int64_t layer, const std::vector<float>& q, int64_t n,
+                                       int64_t pos, KvCache& cache) const {
+  const int64_t n_keys_total = pos + n;
+  std::vector<float> out(static_cast<size_t>(n * n_heads_ * v_head_), 0.0f);
+#pragma omp parallel
+  {
+    std::vector<float> k_nope(static_cast<size_t>(n_keys_total * nope_));
+    std::vector<float> values(static_cast<size_t>(n_keys_total * v_head_));
+    std::vector<float> scores(static_cast<size_t>(n_keys_total));
+#pragma omp for schedule(dynamic)
+    for (int64_t h = 0; h < n_heads_; ++h) {
+      const std::vector<float> k_b = DequantizeAll(l.k_b[h]);  // kv_lora rows of nope: W_UKᵀ
+      const std::vector<float> v_b = DequantizeAll(l.v_b[h]);  // v_head rows of kv_lora: W_UV
+      // Decompress every cached position: k_nope = W_UK c_kv, v = W_UV c_kv.
+      for (int64_t s = 0; s < n_keys_total; ++s) {
+        const float* c_kv = cache.K(layer, s);
+        float* ks = &k_nope[s * nope_];
+        std::fill_n(ks, nope_, 0.0f);
+        for (int64_t r = 0; r < kv_lora_; ++r) AxpyF32(c_kv[r], &k_b[r * nope_], ks, nope_);
+        for (int64_t j = 0; j < v_head_; ++j) values[s * v_head_ + j] = DotF32(&v_b[j * kv_lora_], c_kv, kv_lora_);
+      }
+      for (int64_t t = 0; t < n; ++t) {
+        const int64_t n_keys = pos + t + 1;
+        const float* qh = &q[(t * n_heads_ + h) * qk_];
+        for (int64_t s = 0; s < n_keys; ++s) {
+          const float nope_part = DotF32(qh, &k_nope[s * nope_], nope_);
+          const float rope_part = DotF32(qh + nope_, cache.K(layer, s) + kv_lora_, rope_dim_);
+          scores[s] = (nope_part + rope_part) * softmax_scale_;
+        }
+        Softmax(scores.data(), n_keys);
+        float* oh = &out[(t * n_heads_ + h) * v_head_];
+        for (int64_t s = 0; s < n_keys; ++s) AxpyF32(scores[s], &values[s * v_head_], oh, v_head_);
+      }
+    }
+  }
+  return out;
+}
+
+bool MlaAttention::PreferNaive(int64_t n, int64_t pos) const {
+  // Multiply-adds per head: decompression of every key versus absorbing every query, plus the attention itself
+  // (naive: nope+rope+v per key; absorbed: two passes over the kv_lora-wide latent).
+  const double keys = static_cast<double>(pos + n), avg_keys = static_cast<double>(pos) + n / 2.0;
+  const double project = static_cast<double>(kv_lora_ * (nope_ + v_head_));
+  const double naive = keys * project + n * avg_keys * static_cast<double>(qk_ + v_head_);
+  const double absorbed = n * project + n * avg_keys * static_cast<double>(2 * kv_lora_ + rope_dim_);
+  return naive < absorbed;
+}
+
+void MlaAttention::Forward(const MlaWeights& l, int64_t layer, const float* xn, int64_t n, int64_t pos,
+                           KvCache& cache, MlaMode mode, float* x) const {
+  const std::vector<float> q = Queries(l, xn, n, pos);
+  CacheLatents(l, layer, xn, n, pos, cache);
+  const bool naive = mode == MlaMode::kNaive || (mode == MlaMode::kAuto && PreferNaive(n, pos));
+  const std::vector<float> o = naive ? Naive(l, layer, q, n, pos, cache) : Absorbed(l, layer, q, n, pos, cache);
+  std::vector<float> y(static_cast<size_t>(n * config_.dim));
+  MatMul(l.wo, o.data(), n, y.data());
+  AxpyF32(1.0f, y.data(), x, n * config_.dim);
+}
+
+}  // namespace baleen

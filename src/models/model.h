@@ -1,0 +1,63 @@
+// The forward pass of a loaded model: tokens in, log-its out, with the attention cache of one sequence. Models
+// layer. One implementation per architecture family (deepseek2.cc, dense.cc) on a shared decoder skeleton.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "base/status.h"
+#include "formats/gguf/gguf_model.h"
+#include "formats/model_config.h"
+#include "kernels/matmul.h"
+#include "models/kv_cache.h"
+
+namespace baleen {
+
+// Which MLA form computes attention. kAuto: the naive (decompressed) form for long prefill chunks, the absorbed
+// form otherwise; both read the same K-only latent cache and agree to rounding.
+enum class MlaMode { kAuto, kNaive, kAbsorbed };
+
+struct ModelOptions {
+  MlaMode mla_mode = MlaMode::kAuto;
+};
+
+// Which positions of a Forward call need logits.
+enum class LogitsFor { kLast, kAll, kNone };
+
+class Model {
+ public:
+  virtual ~Model() = default;
+
+  const ModelConfig& config() const { return config_; }
+  int64_t vocab_size() const { return config_.vocab_size; }
+  virtual CacheGeometry cache_geometry() const = 0;
+  std::unique_ptr<KvCache> NewCache(int64_t n_ctx) const;
+
+  // Runs `tokens` at positions pos, pos+1, …: the cache must hold positions [0, pos) and gets the new ones.
+  // `logits` receives vocab_size floats per selected position (row-major).
+  Status Forward(std::span<const int32_t> tokens, int64_t pos, KvCache& cache, LogitsFor which,
+                 std::vector<float>& logits);
+
+  void set_mla_mode(MlaMode mode) { options_.mla_mode = mode; }
+
+ protected:
+  Model(ModelConfig config, ModelOptions options) : config_(std::move(config)), options_(options) {}
+  // Shared weights; set by the loader of each family.
+  Status LoadCommon(const class WeightLoader& w);
+
+  // x: n rows of dim; the block adds its output into x (residual included).
+  virtual void Layer(int64_t layer, float* x, int64_t n, int64_t pos, KvCache& cache) = 0;
+
+  ModelConfig config_;
+  ModelOptions options_;
+  WeightMatrix tok_embd_, output_;
+  std::vector<float> output_norm_;
+};
+
+// Loads the architecture the configuration names, checking every tensor's presence, shape and type.
+Result<std::unique_ptr<Model>> LoadModel(const GgufModel& gguf, const ModelConfig& config,
+                                         const ModelOptions& options = {});
+
+}  // namespace baleen

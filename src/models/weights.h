@@ -1,0 +1,34 @@
+// Typed, shape-checked access to a model's tensors inside the mapped GGUF file. Models layer. Nothing is copied:
+// a WeightMatrix points into the mapping, so resident memory follows the pages the forward pass touches.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "formats/gguf/gguf_model.h"
+#include "kernels/matmul.h"
+
+namespace baleen {
+
+class WeightLoader {
+ public:
+  explicit WeightLoader(const GgufModel& gguf) : gguf_(gguf) {}
+
+  bool Has(const std::string& name) const { return gguf_.FindTensor(name) != nullptr; }
+  // A 2-D matrix with dims {cols, rows}, or a 3-D stack {cols, rows, n} seen as n·rows rows (expert e is
+  // Rows(e·rows, rows)). Errors name the tensor and the expected shape.
+  Result<WeightMatrix> Matrix(const std::string& name, std::vector<int64_t> dims) const;
+  // A 1-D tensor (norm weight, bias) of n elements in any type, converted to F32.
+  Result<std::vector<float>> Vector(const std::string& name, int64_t n) const;
+
+ private:
+  Result<const GgufTensorInfo*> Find(const std::string& name, const std::vector<int64_t>& dims) const;
+
+  const GgufModel& gguf_;
+};
+
+// "blk.<layer>.<name>"
+std::string BlockTensor(int64_t layer, const std::string& name);
+
+}  // namespace baleen
