@@ -1,0 +1,111 @@
+// Model opening and context sizing. Weights stay in the file mapping; pre-faulting them (with a progress bar)
+// only moves the page-in cost from the first token to the load.
+#include "engine/loaded_model.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace baleen {
+namespace {
+
+uint64_t AvailableMemoryBytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  uint64_t kib = 0;
+  std::string unit;
+  while (meminfo >> key >> kib >> unit) {
+    if (key == "MemAvailable:") return kib * 1024;
+  }
+  const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : (8ull << 30);
+}
+
+// Touches one byte per page of every tensor so the weights are resident before the first token.
+void PrefaultWeights(const GgufModel& gguf, const std::function<void(uint64_t, uint64_t)>& progress) {
+  uint64_t total = 0, done = 0;
+  for (const GgufTensorInfo* t : gguf.tensors()) total += t->size_bytes;
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  volatile uint8_t sink = 0;
+  uint64_t next_report = 0;
+  for (const GgufTensorInfo* t : gguf.tensors()) {
+    const uint8_t* data = t->data.data();
+    madvise(const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(reinterpret_cast<uintptr_t>(data) & ~(page - 1))),
+            t->size_bytes + (reinterpret_cast<uintptr_t>(data) & (page - 1)), MADV_WILLNEED);
+    for (uint64_t off = 0; off < t->size_bytes; off += page) sink = sink + data[off];
+    done += t->size_bytes;
+    if (done >= next_report || done == total) {
+      progress(done, total);
+      next_report = done + total / 100;
+    }
+  }
+}
+
+}  // namespace
+
+std::string FormatBytes(uint64_t bytes) {
+  char buf[32];
+  if (bytes < 1024) {
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+  } else if (bytes < (1ull << 30)) {
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1ull << 30));
+  }
+  return buf;
+}
+
+int64_t DefaultContext(const ModelConfig& config, const CacheGeometry& geometry) {
+  const int64_t trained = config.context_length > 0 ? config.context_length : 4096;
+  const uint64_t budget = std::min<uint64_t>(AvailableMemoryBytes() / 4, 8ull << 30);
+  const uint64_t per_token = std::max<uint64_t>(1, geometry.BytesPerToken());
+  const int64_t fits = static_cast<int64_t>(budget / per_token) / 1024 * 1024;
+  return std::min(trained, std::max<int64_t>(fits, 2048));
+}
+
+Result<std::unique_ptr<LoadedModel>> OpenModel(const std::string& path, const LoadOptions& options) {
+  auto m = std::make_unique<LoadedModel>();
+  ASSIGN_OR_RETURN(m->gguf, GgufModel::Open(path));
+  Result<ModelConfig> config = ResolveModelConfig(*m->gguf);
+  if (!config.ok()) return config.status().WithContext(path);
+  m->config = std::move(config).value();
+  Result<std::unique_ptr<Model>> model = LoadModel(*m->gguf, m->config, ModelOptions{.mla_mode = options.mla_mode});
+  if (!model.ok()) return model.status().WithContext(path);
+  m->model = std::move(model).value();
+  Result<TextAssets> text = LoadTextAssets(*m->gguf);
+  if (!text.ok()) return text.status().WithContext(path);
+  m->text = std::move(text).value();
+  if (m->text.tokenizer->vocab_size() > m->config.vocab_size) {
+    return InvalidArgument(path + ": the tokenizer has " + std::to_string(m->text.tokenizer->vocab_size()) +
+                           " tokens but the embedding only " + std::to_string(m->config.vocab_size));
+  }
+  if (options.n_ctx < 0) return InvalidArgument("--ctx must be positive");
+  if (options.n_ctx > 0) {
+    m->n_ctx = options.n_ctx;
+  } else {
+    m->n_ctx = DefaultContext(m->config, m->model->cache_geometry());
+    m->n_ctx_capped = m->n_ctx < m->config.context_length;
+  }
+  if (options.progress) PrefaultWeights(*m->gguf, options.progress);
+  return m;
+}
+
+std::string DescribeLoadedModel(const LoadedModel& m, const std::string& path, int threads) {
+  std::string name = path.substr(path.find_last_of('/') + 1);
+  if (const GgufValue* v = m.gguf->Find("general.name"); v != nullptr && v->AsString() != nullptr) {
+    name = *v->AsString();
+  }
+  std::ostringstream line;
+  line << "model " << name << " · " << ArchitectureName(m.config.arch) << " · "
+       << FormatBytes(m.gguf->total_file_bytes()) << " · ctx " << m.n_ctx;
+  if (m.n_ctx_capped) line << " (trained " << m.config.context_length << "; set --ctx for more)";
+  line << " · KV cache " << FormatBytes(m.model->cache_geometry().BytesPerToken() * static_cast<uint64_t>(m.n_ctx))
+       << " · " << threads << " threads";
+  return line.str();
+}
+
+}  // namespace baleen
