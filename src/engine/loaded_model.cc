@@ -104,7 +104,7 @@ std::string DescribeLoadedModel(const LoadedModel& m, const std::string& path, i
        << FormatBytes(m.gguf->total_file_bytes()) << " · ctx " << m.n_ctx;
   if (m.n_ctx_capped) line << " (trained " << m.config.context_length << "; set --ctx for more)";
   line << " · KV cache " << FormatBytes(m.model->cache_geometry().BytesPerToken() * static_cast<uint64_t>(m.n_ctx))
-       << " · " << threads << " threads";
+       << " · " << threads << (threads == 1 ? " thread" : " threads");
   return line.str();
 }
 

@@ -139,6 +139,57 @@ TEST(Forward, MissingTensorIsNamed) {
   EXPECT_NE(model.status().message().find("blk.1.ffn_up.weight"), std::string::npos) << model.status().message();
 }
 
+// Pre-MLA conversions store W_UK and W_UV stacked per head in attn_kv_b, with per-head key/value widths and no
+// _mla keys. The same weights in that layout must give the same logits.
+TEST(Mla, LegacyKvBLayoutMatchesSplitLayout) {
+  const TinyModelSpec spec{.arch = Architecture::kDeepseek2, .q_lora = true};
+  Loaded split = Load(spec);
+  const int64_t heads = split.config.n_heads, kvr = split.config.mla.kv_lora_rank;
+  const int64_t nope = split.config.mla.qk_nope_head_dim, v_head = split.config.mla.v_head_dim;
+  const int64_t rope = split.config.mla.qk_rope_head_dim;
+
+  GgufWriter w;
+  ASSERT_TRUE(testing::BuildTinyModel(spec, w).ok());
+  for (int64_t layer = 0; layer < split.config.n_layers; ++layer) {
+    const std::string prefix = "blk." + std::to_string(layer) + ".";
+    auto k_b = reinterpret_cast<const float*>(split.gguf->FindTensor(prefix + "attn_k_b.weight")->data.data());
+    auto v_b = reinterpret_cast<const float*>(split.gguf->FindTensor(prefix + "attn_v_b.weight")->data.data());
+    std::vector<float> kv_b(static_cast<size_t>(heads * (nope + v_head) * kvr));
+    for (int64_t h = 0; h < heads; ++h) {
+      float* head = &kv_b[h * (nope + v_head) * kvr];
+      for (int64_t d = 0; d < nope; ++d) {
+        for (int64_t c = 0; c < kvr; ++c) head[d * kvr + c] = k_b[(h * kvr + c) * nope + d];  // W_UK = k_bᵀ
+      }
+      std::copy_n(&v_b[h * v_head * kvr], v_head * kvr, head + nope * kvr);  // W_UV as is
+    }
+    ASSERT_TRUE(w.RemoveTensor(prefix + "attn_k_b.weight"));
+    ASSERT_TRUE(w.RemoveTensor(prefix + "attn_v_b.weight"));
+    ASSERT_TRUE(w.AddTensor(prefix + "attn_kv_b.weight", GgmlType::kF32, {kvr, heads * (nope + v_head)},
+                            std::span(reinterpret_cast<const uint8_t*>(kv_b.data()), kv_b.size() * 4))
+                    .ok());
+  }
+  w.Remove("deepseek2.attention.key_length_mla");
+  w.Remove("deepseek2.attention.value_length_mla");
+  w.SetU32("deepseek2.attention.key_length", static_cast<uint32_t>(nope + rope));
+  w.SetU32("deepseek2.attention.value_length", static_cast<uint32_t>(v_head));
+  w.SetU32("deepseek2.attention.head_count_kv", static_cast<uint32_t>(heads));
+  const std::string path = testing::TempPath("legacy.gguf");
+  ASSERT_TRUE(w.Write(path).ok());
+  auto gguf = GgufModel::Open(path).value();
+  std::filesystem::remove(path);
+  const ModelConfig config = ResolveModelConfig(*gguf).value();
+  ASSERT_FALSE(config.mla.split_kv_b);
+  auto legacy = LoadModel(*gguf, config);
+  ASSERT_TRUE(legacy.ok()) << legacy.status().ToString();
+
+  const std::vector<int32_t> tokens = Prompt(9, split.config.vocab_size);
+  for (MlaMode mode : {MlaMode::kNaive, MlaMode::kAbsorbed}) {
+    split.model->set_mla_mode(mode);
+    (*legacy)->set_mla_mode(mode);
+    EXPECT_LT(MaxAbsDiff(AllLogits(*split.model, tokens, 4), AllLogits(**legacy, tokens, 4)), 1e-4);
+  }
+}
+
 MoeConfig V3Router() {
   MoeConfig m;
   m.n_routed_experts = 8;

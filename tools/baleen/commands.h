@@ -10,5 +10,9 @@ int RunInspect(const std::vector<std::string>& args);
 int RunTokenize(const std::vector<std::string>& args);
 int RunDetokenize(const std::vector<std::string>& args);
 int RunTemplate(const std::vector<std::string>& args);
+int RunRun(const std::vector<std::string>& args);
+int RunChat(const std::vector<std::string>& args);
+int RunPerplexity(const std::vector<std::string>& args);
+int RunBench(const std::vector<std::string>& args);
 
 }  // namespace baleen::cli

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "baleen/cli_util.h"
 #include "baleen/commands.h"
 #include "formats/gguf/gguf_model.h"
 #include "formats/model_config.h"
@@ -224,11 +225,6 @@ int ParseInspectArgs(const std::vector<std::string>& args, InspectOptions& optio
     return 2;
   }
   return -1;
-}
-
-int Fail(const Status& status) {
-  std::fprintf(stderr, "baleen: error: %s\n", status.message().c_str());
-  return 1;
 }
 
 }  // namespace

@@ -16,6 +16,13 @@ constexpr const char* kUsage =
     "  tokenize MODEL [--json] [--bos] [--no-special] (TEXT | --file FILE | --jsonl FILE)\n"
     "  detokenize MODEL [--skip-special] ID...\n"
     "  template MODEL --messages FILE.json [--tools FILE.json] [--no-generation-prompt] [--thinking on|off]\n"
+    "  run MODEL -p PROMPT [-n N] [--temp T] [--top-p P] [--seed S] [--ctx N] [-t N] [--raw] [--json]\n"
+    "      generate a reply (chat template applied unless --raw), streamed; speed on stderr\n"
+    "  chat MODEL      interactive multi-turn chat (/clear, /system TEXT, /think on|off, Ctrl-C stops a reply)\n"
+    "  perplexity MODEL (--file FILE | --jsonl FILE | TEXT) [--json]\n"
+    "      teacher-forced scoring: perplexity, or per-token log-probabilities with --json\n"
+    "  bench MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS] [--json]\n"
+    "      prompt-processing and generation throughput (tokens/s, mean ± sd)\n"
     "\n"
     "MODEL is a GGUF file (or the first shard of a split one); tokenize, detokenize and template also accept a\n"
     "folder holding tokenizer.json and tokenizer_config.json.\n"
@@ -35,6 +42,10 @@ int main(int argc, char** argv) {
   if (command == "tokenize") return baleen::cli::RunTokenize(args);
   if (command == "detokenize") return baleen::cli::RunDetokenize(args);
   if (command == "template") return baleen::cli::RunTemplate(args);
+  if (command == "run") return baleen::cli::RunRun(args);
+  if (command == "chat") return baleen::cli::RunChat(args);
+  if (command == "perplexity") return baleen::cli::RunPerplexity(args);
+  if (command == "bench") return baleen::cli::RunBench(args);
   std::fprintf(stderr, "baleen: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "baleen/cli_util.h"
 #include "baleen/commands.h"
 #include "text/builtin_templates.h"
 #include "text/chat_format/native_chat.h"
@@ -33,31 +34,6 @@ constexpr const char* kTemplateUsage =
     "  --chat-format NAME  use a built-in template instead of the model's (see --list-chat-formats), or a\n"
     "                      native format: deepseek-v3.2, deepseek-v4 (DeepSeek's Python encoders, rebuilt)\n"
     "  --list-chat-formats print the built-in template names\n";
-
-// Reads the value of an option that takes one ("--file PATH"): advances i; false when the value is missing.
-bool TakeValue(const std::vector<std::string>& args, size_t& i, std::string& out) {
-  if (i + 1 >= args.size()) return false;
-  out = args[++i];
-  return true;
-}
-
-int Fail(const Status& status) {
-  std::fprintf(stderr, "baleen: error: %s\n", status.message().c_str());
-  return 1;
-}
-
-int Usage(const char* usage, const std::string& problem) {
-  std::fprintf(stderr, "baleen: %s\n%s", problem.c_str(), usage);
-  return 2;
-}
-
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return IoError(path + ": cannot open");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 Result<std::vector<int32_t>> EncodeText(const Tokenizer& tok, const std::string& text, bool untrusted, bool bos) {
   EncodeOptions options;

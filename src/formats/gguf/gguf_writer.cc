@@ -90,6 +90,10 @@ void GgufWriter::Set(const std::string& key, GgufValue value) {
   metadata_.push_back({key, std::move(value)});
 }
 
+bool GgufWriter::Remove(const std::string& key) {
+  return std::erase_if(metadata_, [&](const KeyValue& kv) { return kv.key == key; }) > 0;
+}
+
 void GgufWriter::SetAlignment(uint32_t alignment) {
   CHECK(alignment != 0 && (alignment & (alignment - 1)) == 0);
   alignment_ = alignment;

@@ -26,6 +26,9 @@ class GgufWriter {
   void SetF32(const std::string& key, float value) { Set(key, GgufValue::F32(value)); }
   void SetBool(const std::string& key, bool value) { Set(key, GgufValue::Bool(value)); }
 
+  // Removes a metadata key; false when absent.
+  bool Remove(const std::string& key);
+
   // Sets general.alignment too when not 32. Must be a power of two.
   void SetAlignment(uint32_t alignment);
 

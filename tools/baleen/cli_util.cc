@@ -1,0 +1,112 @@
+// Option parsing and model opening shared by the CLI subcommands.
+#include "baleen/cli_util.h"
+
+#include <omp.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace baleen::cli {
+
+bool TakeValue(const std::vector<std::string>& args, size_t& i, std::string& out) {
+  if (i + 1 >= args.size()) return false;
+  out = args[++i];
+  return true;
+}
+
+bool ParseInt(const std::string& text, int64_t& out) {
+  if (text.empty()) return false;
+  size_t used = 0;
+  try {
+    out = std::stoll(text, &used);
+  } catch (...) {
+    return false;
+  }
+  return used == text.size();
+}
+
+bool ParseFloat(const std::string& text, double& out) {
+  if (text.empty()) return false;
+  size_t used = 0;
+  try {
+    out = std::stod(text, &used);
+  } catch (...) {
+    return false;
+  }
+  return used == text.size();
+}
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "baleen: error: %s\n", status.message().c_str());
+  return 1;
+}
+
+int Usage(const char* usage, const std::string& problem) {
+  std::fprintf(stderr, "baleen: %s\n%s", problem.c_str(), usage);
+  return 2;
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return IoError(path + ": cannot open");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+bool ParseModelArg(const std::vector<std::string>& args, size_t& i, ModelArgs& out, std::string& error) {
+  const std::string& arg = args[i];
+  std::string value;
+  int64_t number = 0;
+  auto positive = [&](const char* what) {
+    if (!TakeValue(args, i, value) || !ParseInt(value, number) || number <= 0) {
+      error = std::string(what) + " takes a positive integer";
+      return false;
+    }
+    return true;
+  };
+  if (arg == "--ctx" || arg == "-c") {
+    if (positive("--ctx")) out.n_ctx = number;
+  } else if (arg == "--threads" || arg == "-t") {
+    if (positive("--threads")) out.threads = static_cast<int>(std::min<int64_t>(number, 1024));
+  } else if (arg == "--batch" || arg == "-b") {
+    if (positive("--batch")) out.n_batch = number;
+  } else if (arg == "--mla") {
+    TakeValue(args, i, value);
+    if (value == "auto") {
+      out.mla_mode = MlaMode::kAuto;
+    } else if (value == "naive") {
+      out.mla_mode = MlaMode::kNaive;
+    } else if (value == "absorbed") {
+      out.mla_mode = MlaMode::kAbsorbed;
+    } else {
+      error = "--mla takes auto, naive or absorbed";
+    }
+  } else {
+    return false;
+  }
+  return true;
+}
+
+Result<std::unique_ptr<LoadedModel>> OpenForInference(const ModelArgs& args) {
+  if (args.threads > 0) omp_set_num_threads(args.threads);
+  LoadOptions options;
+  options.n_ctx = args.n_ctx;
+  options.mla_mode = args.mla_mode;
+  const bool tty = isatty(STDERR_FILENO) != 0;
+  options.progress = [tty](uint64_t done, uint64_t total) {
+    // A bar only where someone watches and the wait is noticeable (files over 256 MiB).
+    if (!tty || total < (256ull << 20)) return;
+    const int width = 40, filled = static_cast<int>(width * done / std::max<uint64_t>(total, 1));
+    std::fprintf(stderr, "\rloading [%.*s%*s] %3d%%", filled, "########################################",
+                 width - filled, "", static_cast<int>(100 * done / std::max<uint64_t>(total, 1)));
+    if (done == total) std::fputs("\r\033[K", stderr);
+  };
+  ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, OpenModel(args.path, options));
+  std::fprintf(stderr, "%s\n", DescribeLoadedModel(*model, args.path, omp_get_max_threads()).c_str());
+  return model;
+}
+
+}  // namespace baleen::cli
