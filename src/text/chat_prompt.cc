@@ -60,7 +60,12 @@ Result<PromptText> RenderChatPrompt(const ChatRenderer& render, const nlohmann::
 bool OpenReasoning(const std::string& template_source, bool thinking, PromptText& prompt) {
   const std::string& text = prompt.text();
   auto ends_with = [&](std::string_view s) { return text.size() >= s.size() && text.ends_with(s); };
-  if (ends_with("<think>") || ends_with("<think>\n")) return true;
+  if (ends_with("<think>") || ends_with("<think>\n")) {
+    if (thinking) return true;
+    // The template always opens the reasoning (R1): close it at once so the model answers directly.
+    prompt.AppendTrusted(TrustedText(ends_with("\n") ? "\n</think>\n\n" : "\n\n</think>\n\n"));
+    return false;
+  }
   if (ends_with("</think>") || template_source.find("</think>") == std::string::npos) return false;
   if (thinking) {
     prompt.AppendTrusted(TrustedText("<think>\n"));

@@ -21,8 +21,8 @@ using ChatRenderer = std::function<Result<std::string>(const nlohmann::ordered_j
 Result<PromptText> RenderChatPrompt(const ChatRenderer& render, const nlohmann::ordered_json& messages);
 
 // R1-style reasoning models must start the answer with "<think>\n" (DeepSeek's usage recommendation); templates
-// that mention </think> but do not open the reasoning themselves get it appended here. With thinking off, an
-// empty reasoning block is appended instead so the model answers directly. Returns whether the prompt now ends
+// that mention </think> but do not open the reasoning themselves get it appended here. With thinking off, the
+// reasoning block is closed empty instead ("<think>\n\n</think>\n\n") so the model answers directly. Returns whether the prompt now ends
 // inside an open reasoning block (the output parser starts in reasoning then).
 bool OpenReasoning(const std::string& template_source, bool thinking, PromptText& prompt);
 
