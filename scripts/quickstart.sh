@@ -10,4 +10,7 @@ cmake --build --preset release --target baleen baleen-tiny-model
 model=build/release/models/tiny-deepseek-v3.gguf
 mkdir -p "$(dirname "$model")"
 [ -f "$model" ] || build/release/tools/baleen-tiny-model --arch deepseek2 --mtp "$model" >/dev/null
-exec build/release/tools/baleen inspect "$model" "$@"
+build/release/tools/baleen inspect "$model" | head -n 3
+# Random weights until the bundled trained model lands: the reply is noise, but it runs the whole engine
+# (chat template, MLA, MoE, sampling, streaming) on a DeepSeek-V3-architecture file.
+exec build/release/tools/baleen run "$model" -p "${1:-Hello, Baleen}" -n 32 --seed 1

@@ -71,11 +71,26 @@ void FinalizeSampling(SamplingArgs& args) {
 
 StreamPrinter::StreamPrinter(bool hide_thinking) : hide_thinking_(hide_thinking), tty_(isatty(STDOUT_FILENO) != 0) {}
 
+void StreamPrinter::Write(const std::string& text) {
+  if (!tty_) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return;
+  }
+  // Model output must not drive the terminal: control characters other than newline and tab (escape sequences,
+  // carriage returns, bells) are shown as '?'.
+  std::string safe = text;
+  for (char& c : safe) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\n' && c != '\t') || u == 0x7f) c = '?';
+  }
+  std::fwrite(safe.data(), 1, safe.size(), stdout);
+}
+
 bool StreamPrinter::operator()(const OutputDelta& delta) {
   if (!delta.reasoning.empty() && !hide_thinking_) {
     if (!in_reasoning_ && tty_) std::fputs("\033[2m", stdout);  // dim
     in_reasoning_ = true;
-    std::fwrite(delta.reasoning.data(), 1, delta.reasoning.size(), stdout);
+    Write(delta.reasoning);
     printed_ = true;
   }
   if (!delta.content.empty() || !delta.tool_calls.empty()) {
@@ -83,10 +98,8 @@ bool StreamPrinter::operator()(const OutputDelta& delta) {
       std::fputs(tty_ ? "\033[0m\n\n" : "\n\n", stdout);
       in_reasoning_ = false;
     }
-    std::fwrite(delta.content.data(), 1, delta.content.size(), stdout);
-    for (const ToolCall& call : delta.tool_calls) {
-      std::printf("\n[tool call] %s %s\n", call.name.c_str(), call.arguments.c_str());
-    }
+    Write(delta.content);
+    for (const ToolCall& call : delta.tool_calls) Write("\n[tool call] " + call.name + " " + call.arguments + "\n");
     printed_ = true;
   }
   std::fflush(stdout);

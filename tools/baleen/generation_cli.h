@@ -43,6 +43,8 @@ class StreamPrinter {
   void End();  // resets the color and ends the line
 
  private:
+  void Write(const std::string& text);
+
   bool hide_thinking_, tty_, in_reasoning_ = false, printed_ = false;
 };
 
