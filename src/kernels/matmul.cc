@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/check.h"
+#include "base/thread_pool.h"
 #include "formats/quants/quants.h"
 
 namespace baleen {
@@ -52,11 +53,12 @@ void AxpyF32(float alpha, const float* x, float* y, int64_t n) {
 void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
   const int64_t n_tiles = (w.rows + kTileRows - 1) / kTileRows;
   const bool plain = w.type == GgmlType::kF32;
-#pragma omp parallel
-  {
-    std::vector<float> tile(plain ? 0 : static_cast<size_t>(kTileRows * w.cols));
-#pragma omp for schedule(static)
-    for (int64_t t_idx = 0; t_idx < n_tiles; ++t_idx) {
+  // Enough tiles per chunk to amortize claiming it, few enough that both cores stay busy on small matrices.
+  const int64_t grain = std::max<int64_t>(1, n_tiles / (8 * ThreadPool::Global().n_threads()));
+  ParallelFor(n_tiles, grain, [&](int64_t first_tile, int64_t end_tile, int) {
+    thread_local std::vector<float> tile;
+    if (!plain && tile.size() < static_cast<size_t>(kTileRows * w.cols)) tile.resize(kTileRows * w.cols);
+    for (int64_t t_idx = first_tile; t_idx < end_tile; ++t_idx) {
       const int64_t r0 = t_idx * kTileRows;
       const int64_t nr = std::min(kTileRows, w.rows - r0);
       const float* rows[kTileRows];
@@ -74,7 +76,7 @@ void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
         for (int64_t i = 0; i < nr; ++i) yt[i] = DotF32(rows[i], xt, w.cols);
       }
     }
-  }
+  });
 }
 
 }  // namespace baleen

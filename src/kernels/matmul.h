@@ -22,7 +22,7 @@ struct WeightMatrix {
   WeightMatrix Rows(int64_t first, int64_t count) const;
 };
 
-// y[t * ldy + r] = Σ_c W[r][c] · x[t * cols + c] for t < n_tokens, r < rows. Parallel over rows (OpenMP).
+// y[t * ldy + r] = Σ_c W[r][c] · x[t * cols + c] for t < n_tokens, r < rows. Parallel over rows (ThreadPool).
 void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy);
 inline void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y) {
   MatMul(w, x, n_tokens, y, w.rows);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "base/thread_pool.h"
 #include "kernels/ops.h"
 #include "kernels/rope.h"
 #include "models/ffn.h"
@@ -120,21 +121,18 @@ void DenseModel::Attention(const DenseLayer& l, int64_t layer, const float* xn, 
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const int64_t group = c.n_heads / c.n_kv_heads;
   std::vector<float> out(static_cast<size_t>(n * q_width), 0.0f);
-#pragma omp parallel
-  {
+  ParallelFor(n * c.n_heads, 1, [&](int64_t begin, int64_t end, int) {
     std::vector<float> scores(static_cast<size_t>(pos + n));
-#pragma omp for collapse(2) schedule(static)
-    for (int64_t t = 0; t < n; ++t) {
-      for (int64_t h = 0; h < c.n_heads; ++h) {
-        const int64_t n_keys = pos + t + 1, kv_off = (h / group) * hd;  // causal: keys up to this position
-        const float* qh = &q[(t * c.n_heads + h) * hd];
-        for (int64_t s = 0; s < n_keys; ++s) scores[s] = DotF32(qh, cache.K(layer, s) + kv_off, hd) * scale;
-        Softmax(scores.data(), n_keys);
-        float* oh = &out[(t * c.n_heads + h) * hd];
-        for (int64_t s = 0; s < n_keys; ++s) AxpyF32(scores[s], cache.V(layer, s) + kv_off, oh, hd);
-      }
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t t = item / c.n_heads, h = item % c.n_heads;
+      const int64_t n_keys = pos + t + 1, kv_off = (h / group) * hd;  // causal: keys up to this position
+      const float* qh = &q[(t * c.n_heads + h) * hd];
+      for (int64_t s = 0; s < n_keys; ++s) scores[s] = DotF32(qh, cache.K(layer, s) + kv_off, hd) * scale;
+      Softmax(scores.data(), n_keys);
+      float* oh = &out[(t * c.n_heads + h) * hd];
+      for (int64_t s = 0; s < n_keys; ++s) AxpyF32(scores[s], cache.V(layer, s) + kv_off, oh, hd);
     }
-  }
+  });
   std::vector<float> o(static_cast<size_t>(n * c.dim));
   MatMul(l.wo, out.data(), n, o.data());
   AxpyF32(1.0f, o.data(), x, n * c.dim);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/thread_pool.h"
 #include "kernels/ops.h"
 #include "models/rope_freqs.h"
 
@@ -135,21 +136,18 @@ std::vector<float> MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, co
     }
   }
   std::vector<float> latent_out(static_cast<size_t>(n * n_heads_ * kv_lora_), 0.0f);
-#pragma omp parallel
-  {
+  ParallelFor(n * n_heads_, 1, [&](int64_t begin, int64_t end, int) {
     std::vector<float> scores(static_cast<size_t>(pos + n));
-#pragma omp for collapse(2) schedule(static)
-    for (int64_t t = 0; t < n; ++t) {
-      for (int64_t h = 0; h < n_heads_; ++h) {
-        const int64_t n_keys = pos + t + 1;
-        const float* qh = &qa[(t * n_heads_ + h) * width];
-        for (int64_t s = 0; s < n_keys; ++s) scores[s] = DotF32(qh, cache.K(layer, s), width) * softmax_scale_;
-        Softmax(scores.data(), n_keys);
-        float* oh = &latent_out[(t * n_heads_ + h) * kv_lora_];
-        for (int64_t s = 0; s < n_keys; ++s) AxpyF32(scores[s], cache.K(layer, s), oh, kv_lora_);
-      }
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t t = item / n_heads_, h = item % n_heads_;
+      const int64_t n_keys = pos + t + 1;
+      const float* qh = &qa[(t * n_heads_ + h) * width];
+      for (int64_t s = 0; s < n_keys; ++s) scores[s] = DotF32(qh, cache.K(layer, s), width) * softmax_scale_;
+      Softmax(scores.data(), n_keys);
+      float* oh = &latent_out[(t * n_heads_ + h) * kv_lora_];
+      for (int64_t s = 0; s < n_keys; ++s) AxpyF32(scores[s], cache.K(layer, s), oh, kv_lora_);
     }
-  }
+  });
   std::vector<float> out(static_cast<size_t>(n * n_heads_ * v_head_));
   for (int64_t h = 0; h < n_heads_; ++h) {
     for (int64_t t = 0; t < n; ++t) {
@@ -165,13 +163,11 @@ std::vector<float> MlaAttention::Naive(const MlaWeights& l, int64_t layer, const
                                        int64_t pos, KvCache& cache) const {
   const int64_t n_keys_total = pos + n;
   std::vector<float> out(static_cast<size_t>(n * n_heads_ * v_head_), 0.0f);
-#pragma omp parallel
-  {
+  ParallelFor(n_heads_, 1, [&](int64_t first_head, int64_t end_head, int) {
     std::vector<float> k_nope(static_cast<size_t>(n_keys_total * nope_));
     std::vector<float> values(static_cast<size_t>(n_keys_total * v_head_));
     std::vector<float> scores(static_cast<size_t>(n_keys_total));
-#pragma omp for schedule(dynamic)
-    for (int64_t h = 0; h < n_heads_; ++h) {
+    for (int64_t h = first_head; h < end_head; ++h) {
       const std::vector<float> k_b = DequantizeAll(l.k_b[h]);  // kv_lora rows of nope: W_UKᵀ
       const std::vector<float> v_b = DequantizeAll(l.v_b[h]);  // v_head rows of kv_lora: W_UV
       // Decompress every cached position: k_nope = W_UK c_kv, v = W_UV c_kv.
@@ -195,7 +191,7 @@ std::vector<float> MlaAttention::Naive(const MlaWeights& l, int64_t layer, const
         for (int64_t s = 0; s < n_keys; ++s) AxpyF32(scores[s], &values[s * v_head_], oh, v_head_);
       }
     }
-  }
+  });
   return out;
 }
 

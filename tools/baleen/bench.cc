@@ -1,5 +1,4 @@
 // `baleen bench`: prompt-processing and generation throughput, measured as llama-bench's pp512/tg128. Tools layer.
-#include <omp.h>
 
 #include <chrono>
 #include <cmath>
@@ -10,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/thread_pool.h"
 #include "baleen/cli_util.h"
 #include "baleen/commands.h"
 #include "engine/sampler.h"
@@ -191,7 +191,7 @@ int RunBench(const std::vector<std::string>& args) {
     if (!s.ok()) return Fail(s.status().WithContext("tg" + std::to_string(a.n_gen)));
     tg = std::move(*s);
   }
-  const int threads = omp_get_max_threads();
+  const int threads = ThreadPool::Global().n_threads();
   const Sample* pp_sample = pp ? &*pp : nullptr;
   const Sample* tg_sample = tg ? &*tg : nullptr;
   if (a.json) {

@@ -1,12 +1,13 @@
 // Option parsing and model opening shared by the CLI subcommands.
 #include "baleen/cli_util.h"
 
-#include <omp.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+
+#include "base/thread_pool.h"
 
 namespace baleen::cli {
 
@@ -91,7 +92,7 @@ bool ParseModelArg(const std::vector<std::string>& args, size_t& i, ModelArgs& o
 }
 
 Result<std::unique_ptr<LoadedModel>> OpenForInference(const ModelArgs& args) {
-  if (args.threads > 0) omp_set_num_threads(args.threads);
+  if (args.threads > 0) ThreadPool::SetGlobalThreads(args.threads);
   LoadOptions options;
   options.n_ctx = args.n_ctx;
   options.mla_mode = args.mla_mode;
@@ -105,7 +106,7 @@ Result<std::unique_ptr<LoadedModel>> OpenForInference(const ModelArgs& args) {
     if (done == total) std::fputs("\r\033[K", stderr);
   };
   ASSIGN_OR_RETURN(std::unique_ptr<LoadedModel> model, OpenModel(args.path, options));
-  std::fprintf(stderr, "%s\n", DescribeLoadedModel(*model, args.path, omp_get_max_threads()).c_str());
+  std::fprintf(stderr, "%s\n", DescribeLoadedModel(*model, args.path, ThreadPool::Global().n_threads()).c_str());
   return model;
 }
 
