@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <ostream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -35,6 +36,11 @@ struct Case {
   MlaMode mode;
   int64_t batch;
 };
+
+std::string CaseName(const Case& c);
+
+// Names the case in test listings instead of gtest's byte dump.
+void PrintTo(const Case& c, std::ostream* os) { *os << CaseName(c); }
 
 std::string CaseName(const Case& c) {
   std::string name = Goldens()["models"][c.model_index]["file"].get<std::string>();

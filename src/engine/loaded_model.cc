@@ -90,7 +90,11 @@ Result<std::unique_ptr<LoadedModel>> OpenModel(const std::string& path, const Lo
     m->n_ctx = DefaultContext(m->config, m->model->cache_geometry());
     m->n_ctx_capped = m->n_ctx < m->config.context_length;
   }
-  if (options.progress) PrefaultWeights(*m->gguf, options.progress);
+  // Pre-fault only what fits: for a model larger than free memory (a 671B file served from disk) reading it all
+  // up front would just evict itself.
+  if (options.progress && m->gguf->total_file_bytes() < AvailableMemoryBytes() / 10 * 8) {
+    PrefaultWeights(*m->gguf, options.progress);
+  }
   return m;
 }
 
