@@ -5,7 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 namespace baleen {
 
@@ -18,7 +18,7 @@ class KvCache {
   int64_t v_width() const { return v_width_; }
   float* K(int64_t layer, int64_t pos) { return &k_[Index(layer, pos, k_width_)]; }
   float* V(int64_t layer, int64_t pos) { return &v_[Index(layer, pos, v_width_)]; }
-  uint64_t bytes() const { return (k_.size() + v_.size()) * sizeof(float); }
+  uint64_t bytes() const { return static_cast<uint64_t>(n_layers_ * n_ctx_ * (k_width_ + v_width_)) * sizeof(float); }
 
  private:
   size_t Index(int64_t layer, int64_t pos, int64_t width) const {
@@ -26,7 +26,9 @@ class KvCache {
   }
 
   int64_t n_layers_, n_ctx_, k_width_, v_width_;
-  std::vector<float> k_, v_;
+  // Uninitialized on purpose: the OS commits pages as positions are written, so resident memory follows the
+  // tokens actually cached rather than --ctx. Positions are always written before they are read.
+  std::unique_ptr<float[]> k_, v_;
 };
 
 // Bytes a cache of one position takes for the model (all layers), for sizing --ctx against memory.

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Write a random-weight GGUF with the real shape of a published model, for speed and memory benchmarks.
+
+  /usr/bin/python3 tools/bench_models/make_bench_model.py --out /tmp/bench/r1-distill-qwen-1.5b-q8_0.gguf
+
+Only the shape is real: weights are random (matrices std ~0.02, norms ~1, biases ~0), so the outputs are noise, but
+every kernel does the same work as on the real model. The file is written streaming, tensor by tensor and chunk by
+chunk, so memory stays bounded (~100 MB) whatever the model size. Q8_0 blocks are generated directly (uniform int8
+codes in [-127, 127] and an f16 scale around 0.02 / std(code)) instead of quantizing float draws, which keeps a
+1.5B-parameter file to well under a minute. The tokenizer is minimal: `gpt2` model, the 256 GPT-2 byte tokens,
+the DeepSeek special tokens at their real ids, padding tokens up to the vocabulary size, no merges, and the model's
+real chat template (src/text/templates); it is only good for turning text into byte tokens and for valid token ids.
+Needs numpy only.
+"""
+import argparse
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "reference"))
+sys.path.insert(0, str(HERE.parent / "gguf_reference"))
+import gguf_io as gio  # noqa: E402
+import gguf_ref  # noqa: E402
+
+TEMPLATES = HERE.parents[1] / "src" / "text" / "templates"  # verbatim tokenizer_config.json chat templates
+
+# Shapes of published models (hyperparameters from their config.json / the llama.cpp conversion).
+SHAPES = {
+    "r1-distill-qwen-1.5b": dict(
+        arch="qwen2", name="DeepSeek-R1-Distill-Qwen-1.5B (random weights)", n_embd=1536, n_layer=28, n_head=12,
+        n_head_kv=2, head_dim=128, n_ff=8960, n_vocab=151936, qkv_bias=True, freq_base=10000.0, rms_eps=1e-6,
+        context=131072, tied=False, pre="deepseek-r1-qwen",
+        specials={151643: ("<｜end▁of▁sentence｜>", 3), 151644: ("<｜User｜>", 3), 151645: ("<｜Assistant｜>", 3),
+                  151646: ("<｜begin▁of▁sentence｜>", 3), 151647: ("<|EOT|>", 3), 151648: ("<think>", 4),
+                  151649: ("</think>", 4)},
+        bos=151646, eos=151643, template="deepseek-r1-distill-qwen.jinja"),
+}
+FILE_TYPE = {"f32": 0, "f16": 1, "q8_0": 7}
+GGML_TYPE = {"f32": gio.GGML_F32, "f16": gio.GGML_F16, "q8_0": gio.GGML_Q8_0}
+MATRIX_STD = 0.02
+CHUNK_ELEMS = 1 << 22  # elements generated per write
+
+
+def byte_tokens():
+    """GPT-2 bytes_to_unicode, listed in byte order."""
+    printable = set(range(ord("!"), ord("~") + 1)) | set(range(0xA1, 0xAD)) | set(range(0xAE, 0x100))
+    out, n = [], 0
+    for b in range(256):
+        if b in printable:
+            out.append(chr(b))
+        else:
+            out.append(chr(256 + n))
+            n += 1
+    return out
+
+
+def tokenizer_kvs(s):
+    tokens, types = byte_tokens(), [1] * 256
+    for i in range(256, s["n_vocab"]):
+        text, t = s["specials"].get(i, (f"[PAD{i}]", 1))
+        tokens.append(text)
+        types.append(t)
+    return [gio.kv_str("tokenizer.ggml.model", "gpt2"),
+            gio.kv_str("tokenizer.ggml.pre", s["pre"]),
+            gio.kv_array("tokenizer.ggml.tokens", gio.VT_STRING, tokens),
+            gio.kv_array("tokenizer.ggml.token_type", gio.VT_I32, types),
+            gio.kv_array("tokenizer.ggml.merges", gio.VT_STRING, []),
+            gio.kv_u32("tokenizer.ggml.bos_token_id", s["bos"]),
+            gio.kv_u32("tokenizer.ggml.eos_token_id", s["eos"]),
+            gio.kv_bool("tokenizer.ggml.add_bos_token", True),
+            gio.kv_bool("tokenizer.ggml.add_eos_token", False)] + \
+        [gio.kv_str("tokenizer.chat_template", (TEMPLATES / s["template"]).read_text(encoding="utf-8"))]
+
+
+def model_kvs(s, type_name):
+    a = s["arch"]
+    return [gio.kv_str("general.architecture", a),
+            gio.kv_str("general.name", s["name"]),
+            gio.kv_u32("general.file_type", FILE_TYPE[type_name]),
+            gio.kv_u32(f"{a}.context_length", s["context"]),
+            gio.kv_u32(f"{a}.embedding_length", s["n_embd"]),
+            gio.kv_u32(f"{a}.block_count", s["n_layer"]),
+            gio.kv_u32(f"{a}.feed_forward_length", s["n_ff"]),
+            gio.kv_u32(f"{a}.attention.head_count", s["n_head"]),
+            gio.kv_u32(f"{a}.attention.head_count_kv", s["n_head_kv"]),
+            gio.kv_f32(f"{a}.rope.freq_base", s["freq_base"]),
+            gio.kv_f32(f"{a}.attention.layer_norm_rms_epsilon", s["rms_eps"])] + tokenizer_kvs(s) + \
+           [gio.kv_u32("general.quantization_version", 2)]
+
+
+def tensor_list(s, type_name):
+    """(name, dims ne0-first, ggml type, kind) in llama.cpp converter order; kind: matrix / norm / bias."""
+    D, hd, H, KV, F, V = s["n_embd"], s["head_dim"], s["n_head"], s["n_head_kv"], s["n_ff"], s["n_vocab"]
+    mt = GGML_TYPE[type_name]
+    out = [("token_embd.weight", [D, V], mt, "matrix")]
+    for il in range(s["n_layer"]):
+        b = f"blk.{il}"
+        out.append((f"{b}.attn_norm.weight", [D], gio.GGML_F32, "norm"))
+        for proj, rows in (("q", H * hd), ("k", KV * hd), ("v", KV * hd)):
+            out.append((f"{b}.attn_{proj}.weight", [D, rows], mt, "matrix"))
+            if s["qkv_bias"]:
+                out.append((f"{b}.attn_{proj}.bias", [rows], gio.GGML_F32, "bias"))
+        out += [(f"{b}.attn_output.weight", [H * hd, D], mt, "matrix"),
+                (f"{b}.ffn_norm.weight", [D], gio.GGML_F32, "norm"),
+                (f"{b}.ffn_gate.weight", [D, F], mt, "matrix"),
+                (f"{b}.ffn_up.weight", [D, F], mt, "matrix"),
+                (f"{b}.ffn_down.weight", [F, D], mt, "matrix")]
+    out.append(("output_norm.weight", [D], gio.GGML_F32, "norm"))
+    if not s["tied"]:
+        out.append(("output.weight", [D, V], mt, "matrix"))
+    return out
+
+
+def nbytes(dims, t):
+    n = int(np.prod(dims))
+    if t == gio.GGML_Q8_0:
+        assert dims[0] % 32 == 0
+        return n // 32 * 34
+    return n * (4 if t == gio.GGML_F32 else 2)
+
+
+def chunks(rng, n, t, kind):
+    """Yield the payload of an n-element tensor in pieces."""
+    for start in range(0, n, CHUNK_ELEMS):
+        m = min(CHUNK_ELEMS, n - start)
+        if kind == "norm":
+            x = (1.0 + 0.05 * rng.standard_normal(m, dtype=np.float32)).astype(np.float32)
+        elif kind == "bias":
+            x = (0.02 * rng.standard_normal(m, dtype=np.float32)).astype(np.float32)
+        elif t == gio.GGML_Q8_0:
+            nb = m // 32
+            q = rng.integers(-127, 128, size=(nb, 32), dtype=np.int8)
+            # uniform codes in [-127, 127] have std sqrt((255^2 - 1) / 12) ~ 73.6
+            d = (MATRIX_STD / 73.6) * rng.uniform(0.8, 1.2, size=nb).astype(np.float32)
+            blk = np.empty((nb, 34), dtype=np.uint8)
+            blk[:, 0:2] = gio.f16_bits(d).view(np.uint8).reshape(-1, 2)
+            blk[:, 2:] = q.view(np.uint8)
+            yield blk.tobytes()
+            continue
+        else:
+            x = (MATRIX_STD * rng.standard_normal(m, dtype=np.float32)).astype(np.float32)
+        yield x.astype("<f4").tobytes() if t == gio.GGML_F32 else x.astype("<f2").tobytes()
+
+
+def header_bytes(kvs, tensors, align):
+    """GGUF v3 header + tensor infos + padding, written with gguf_ref's Writer (the data follows, streamed)."""
+    w = gguf_ref.Writer()
+    w.out += b"GGUF"
+    w.scalar("<I", 3)
+    w.scalar("<Q", len(tensors))
+    w.scalar("<Q", len(kvs))
+    for key, vtype, v in kvs:
+        w.string(key)
+        w.scalar("<I", vtype)
+        w.value(vtype, v)
+    offset = 0
+    for name, dims, t, _ in tensors:
+        w.string(name)
+        w.scalar("<I", len(dims))
+        for d in dims:
+            w.scalar("<Q", d)
+        w.scalar("<I", t)
+        w.scalar("<Q", offset)
+        offset += (nbytes(dims, t) + align - 1) // align * align
+    w.out += b"\0" * (-len(w.out) % align)
+    return bytes(w.out), offset
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", required=True, help="output .gguf path")
+    ap.add_argument("--shape", default="r1-distill-qwen-1.5b", choices=sorted(SHAPES))
+    ap.add_argument("--type", default="q8_0", choices=sorted(GGML_TYPE), help="type of the weight matrices")
+    ap.add_argument("--seed", type=int, default=1234)
+    args = ap.parse_args(argv)
+    s, align, start = SHAPES[args.shape], 32, time.time()
+    tensors = tensor_list(s, args.type)
+    header, data_size = header_bytes(model_kvs(s, args.type), tensors, align)
+    rng = np.random.Generator(np.random.PCG64(args.seed))
+    out = pathlib.Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    n_params = 0
+    with open(tmp, "wb") as f:
+        f.write(header)
+        for name, dims, t, kind in tensors:
+            n = int(np.prod(dims))
+            n_params += n
+            written = 0
+            for piece in chunks(rng, n, t, kind):
+                f.write(piece)
+                written += len(piece)
+            assert written == nbytes(dims, t), name
+            f.write(b"\0" * (-written % align))
+    size = tmp.stat().st_size
+    assert size == len(header) + data_size, (size, len(header), data_size)
+    tmp.replace(out)
+    print(f"wrote {out}: {len(tensors)} tensors, {n_params / 1e9:.3f} B parameters, {size / 2**30:.2f} GiB, "
+          f"{time.time() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
