@@ -1,11 +1,15 @@
 // Kernels against straightforward double-precision formulas on the dequantized weights.
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "formats/quants/quants.h"
+#include "kernels/cpu_features.h"
+#include "kernels/fast_decode.h"
+#include "kernels/fused_dot.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "kernels/rope.h"
@@ -64,6 +68,50 @@ INSTANTIATE_TEST_SUITE_P(Formats, MatMulTest,
                                            GgmlType::kQ4_0, GgmlType::kQ5_1, GgmlType::kQ4_K, GgmlType::kQ6_K,
                                            GgmlType::kQ2_K, GgmlType::kIQ4_XS),
                          [](const auto& info) { return std::string(GgmlTypeName(info.param)); });
+
+// The fast decoders must give exactly the reference decoders' values, on random blocks (any bit pattern, not only
+// what a quantizer writes) and on quantized data.
+TEST(FastDecodeTest, BitExactWithTheReferenceDecoders) {
+  std::mt19937 rng(5);
+  for (GgmlType type : {GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+    const RowDecoder fast = FastRowDecoder(type);
+    ASSERT_NE(fast, nullptr) << GgmlTypeName(type);
+    constexpr int64_t kElems = 1024;
+    std::vector<uint8_t> bytes(RowBytes(type, kElems).value());
+    for (int trial = 0; trial < 50; ++trial) {
+      for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+      if (type != GgmlType::kBF16) {  // keep f16 scales finite so NaN != NaN does not hide a mismatch
+        for (size_t i = 0; i < bytes.size(); i += 2) bytes[i + 1] &= 0x3B;
+      }
+      std::vector<float> expected(kElems), got(kElems);
+      ASSERT_TRUE(DequantizeRow(type, bytes.data(), expected.data(), kElems).ok());
+      fast(bytes.data(), got.data(), kElems);
+      for (int64_t i = 0; i < kElems; ++i) {
+        ASSERT_EQ(std::memcmp(&got[i], &expected[i], 4), 0)
+            << GgmlTypeName(type) << " element " << i << ": " << got[i] << " vs " << expected[i];
+      }
+    }
+  }
+}
+
+// Each fused kernel (the one this CPU dispatches to) against a double-precision dot on the reference decoding.
+TEST(FusedDotTest, MatchesTheReferenceDecoding) {
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
+    const FusedDotFn dot = FusedDot(type);
+    if (dot == nullptr) GTEST_SKIP() << "no fused kernels at ISA level " << IsaLevelName(KernelIsa());
+    const Quantized q = MakeMatrix(type, 6, 768, 9);
+    std::vector<float> x(768);
+    std::mt19937 rng(2);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (float& v : x) v = normal(rng);
+    for (int64_t r = 0; r < 6; ++r) {
+      double expected = 0.0;
+      for (int64_t c = 0; c < 768; ++c) expected += double(q.dequantized[r * 768 + c]) * x[c];
+      EXPECT_NEAR(dot(q.bytes.data() + r * q.matrix.row_bytes, x.data(), 768), expected, 1e-4 * (1 + std::fabs(expected)))
+          << GgmlTypeName(type) << " row " << r;
+    }
+  }
+}
 
 TEST(MatMulTest, SubMatrixRowsAndLeadingDimension) {
   const Quantized q = MakeMatrix(GgmlType::kQ8_0, 10, 64, 3);

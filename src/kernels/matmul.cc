@@ -1,7 +1,13 @@
-// Generic matmul over every GGUF tensor format: per-thread row dequantization into an L1-sized tile, then
-// vectorized F32 dot products. The fast integer kernels of the hot formats will sit beside this one and be tested
-// against it.
+// Matmul over every GGUF tensor format with F32 activations and exact math on the dequantized weights: for a few
+// tokens, fused decode-and-dot kernels where the format has one; otherwise rows are decoded into a per-thread tile
+// (vectorized decoders for the common formats, the reference ones for the rest) and multiplied in 4×4 register
+// blocks. Integer kernels on 8-bit activations are the speed issue's next step.
 #include "kernels/matmul.h"
+
+// GCC 12 warns inside its own AVX-512 headers (the undefined-vector idiom of some intrinsics).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
 
 #include <algorithm>
 #include <vector>
@@ -9,6 +15,9 @@
 #include "base/check.h"
 #include "base/thread_pool.h"
 #include "formats/quants/quants.h"
+#include "kernels/cpu_features.h"
+#include "kernels/fast_decode.h"
+#include "kernels/fused_dot.h"
 
 namespace baleen {
 namespace {
@@ -27,11 +36,17 @@ WeightMatrix WeightMatrix::Rows(int64_t first, int64_t count) const {
 
 void DequantizeWeightRow(const WeightMatrix& w, int64_t r, float* out) {
   const uint8_t* row = w.data + static_cast<uint64_t>(r) * w.row_bytes;
+  if (const RowDecoder fast = FastRowDecoder(w.type)) {
+    fast(row, out, w.cols);
+    return;
+  }
   // Types and shapes were checked when the model was loaded, so a failure here is a bug.
   CHECK(DequantizeRow(w.type, row, out, w.cols).ok());
 }
 
-__attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+#define BALEEN_KERNEL_CLONES __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+
+BALEEN_KERNEL_CLONES
 float DotF32(const float* a, const float* b, int64_t n) {
   // Sixteen independent partial sums let the compiler keep whole vector registers busy without reassociation.
   float acc[16] = {};
@@ -45,12 +60,128 @@ float DotF32(const float* a, const float* b, int64_t n) {
   return sum;
 }
 
-__attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+BALEEN_KERNEL_CLONES
 void AxpyF32(float alpha, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
 
+namespace {
+
+// 4 rows × 4 tokens of dot products at once: each weight and activation vector loaded feeds four products.
+// Portable version (the compiler vectorizes what it can); the AVX-512 and AVX2 versions keep all 16 accumulators
+// in registers.
+void Dot4x4Portable(const float* const* rows, const float* x, int64_t ldx, int64_t n, float out[4][4]) {
+  for (int r = 0; r < 4; ++r) {
+    for (int t = 0; t < 4; ++t) out[r][t] = DotF32(rows[r], x + t * ldx, n);
+  }
+}
+
+__attribute__((target("avx512f")))
+void Dot4x4Avx512(const float* const* rows, const float* x, int64_t ldx, int64_t n, float out[4][4]) {
+  __m512 acc[4][4];
+  for (auto& row : acc) {
+    for (auto& a : row) a = _mm512_setzero_ps();
+  }
+  int64_t c = 0;
+  for (; c + 16 <= n; c += 16) {
+    const __m512 w0 = _mm512_loadu_ps(rows[0] + c), w1 = _mm512_loadu_ps(rows[1] + c);
+    const __m512 w2 = _mm512_loadu_ps(rows[2] + c), w3 = _mm512_loadu_ps(rows[3] + c);
+    for (int t = 0; t < 4; ++t) {
+      const __m512 xt = _mm512_loadu_ps(x + t * ldx + c);
+      acc[0][t] = _mm512_fmadd_ps(w0, xt, acc[0][t]);
+      acc[1][t] = _mm512_fmadd_ps(w1, xt, acc[1][t]);
+      acc[2][t] = _mm512_fmadd_ps(w2, xt, acc[2][t]);
+      acc[3][t] = _mm512_fmadd_ps(w3, xt, acc[3][t]);
+    }
+  }
+  for (int r = 0; r < 4; ++r) {
+    for (int t = 0; t < 4; ++t) {
+      alignas(64) float lanes[16];
+      _mm512_store_ps(lanes, acc[r][t]);
+      float sum = 0.0f;
+      for (int64_t k = c; k < n; ++k) sum += rows[r][k] * x[t * ldx + k];
+      for (float v : lanes) sum += v;
+      out[r][t] = sum;
+    }
+  }
+}
+
+__attribute__((target("avx2,fma")))
+void Dot4x4Avx2(const float* const* rows, const float* x, int64_t ldx, int64_t n, float out[4][4]) {
+  // 4 × 3 accumulators plus the 4th token done with the same weight loads: 16 ymm registers in flight at most.
+  __m256 acc[4][4];
+  for (auto& row : acc) {
+    for (auto& a : row) a = _mm256_setzero_ps();
+  }
+  int64_t c = 0;
+  for (; c + 8 <= n; c += 8) {
+    for (int t = 0; t < 4; ++t) {
+      const __m256 xt = _mm256_loadu_ps(x + t * ldx + c);
+      for (int r = 0; r < 4; ++r) acc[r][t] = _mm256_fmadd_ps(_mm256_loadu_ps(rows[r] + c), xt, acc[r][t]);
+    }
+  }
+  for (int r = 0; r < 4; ++r) {
+    for (int t = 0; t < 4; ++t) {
+      alignas(32) float lanes[8];
+      _mm256_store_ps(lanes, acc[r][t]);
+      float sum = 0.0f;
+      for (int64_t k = c; k < n; ++k) sum += rows[r][k] * x[t * ldx + k];
+      for (float v : lanes) sum += v;
+      out[r][t] = sum;
+    }
+  }
+}
+
+using Dot4x4Fn = void (*)(const float* const*, const float*, int64_t, int64_t, float[4][4]);
+
+Dot4x4Fn PickDot4x4() {
+  switch (KernelIsa()) {
+    case IsaLevel::kAvx512: return Dot4x4Avx512;
+    case IsaLevel::kAvx2: return Dot4x4Avx2;
+    default: return Dot4x4Portable;
+  }
+}
+
+const Dot4x4Fn Dot4x4 = PickDot4x4();
+
+// y[t·ldy + i] = rows[i] · x[t] for i < nr, t < n_tokens: 4×4 blocks where they fit, single dots elsewhere.
+void MultiplyTile(const float* const* rows, int64_t nr, const float* x, int64_t n_tokens, int64_t cols, float* y,
+                  int64_t ldy) {
+  int64_t t = 0;
+  if (nr == kTileRows) {
+    float out[4][4];
+    for (; t + 4 <= n_tokens; t += 4) {
+      for (int64_t r = 0; r < nr; r += 4) {
+        Dot4x4(rows + r, x + t * cols, cols, cols, out);
+        for (int tt = 0; tt < 4; ++tt) {
+          for (int rr = 0; rr < 4; ++rr) y[(t + tt) * ldy + r + rr] = out[rr][tt];
+        }
+      }
+    }
+  }
+  for (; t < n_tokens; ++t) {
+    for (int64_t i = 0; i < nr; ++i) y[t * ldy + i] = DotF32(rows[i], x + t * cols, cols);
+  }
+}
+
+}  // namespace
+
+// Few tokens: each row meets too few activations to pay for decoding it into memory first.
+bool MatMulFused(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
+  const FusedDotFn dot = n_tokens < 4 ? FusedDot(w.type) : nullptr;
+  if (dot == nullptr) return false;
+  const int64_t grain = std::max<int64_t>(16, w.rows / (8 * ThreadPool::Global().n_threads()));
+  ParallelFor(w.rows, grain, [&](int64_t begin, int64_t end, int) {
+    for (int64_t r = begin; r < end; ++r) {
+      const uint8_t* row = w.data + static_cast<uint64_t>(r) * w.row_bytes;
+      for (int64_t t = 0; t < n_tokens; ++t) y[t * ldy + r] = dot(row, x + t * w.cols, w.cols);
+    }
+  });
+  return true;
+}
+
 void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
+  if (MatMulFused(w, x, n_tokens, y, ldy)) return;
   const int64_t n_tiles = (w.rows + kTileRows - 1) / kTileRows;
   const bool plain = w.type == GgmlType::kF32;
   // Enough tiles per chunk to amortize claiming it, few enough that both cores stay busy on small matrices.
@@ -70,11 +201,7 @@ void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
           rows[i] = tile.data() + i * w.cols;
         }
       }
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        const float* xt = x + t * w.cols;
-        float* yt = y + t * ldy + r0;
-        for (int64_t i = 0; i < nr; ++i) yt[i] = DotF32(rows[i], xt, w.cols);
-      }
+      MultiplyTile(rows, nr, x, n_tokens, w.cols, y + r0, ldy);
     }
   });
 }

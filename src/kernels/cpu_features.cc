@@ -1,0 +1,43 @@
+// CPU feature detection (GCC's __builtin_cpu_supports) capped by the BALEEN_ISA environment variable.
+#include "kernels/cpu_features.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace baleen {
+namespace {
+
+IsaLevel Detect() {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f")) return IsaLevel::kAvx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return IsaLevel::kAvx2;
+#endif
+  return IsaLevel::kPortable;
+}
+
+IsaLevel Resolve() {
+  IsaLevel level = Detect();
+  if (const char* cap = std::getenv("BALEEN_ISA")) {
+    if (std::strcmp(cap, "portable") == 0) level = IsaLevel::kPortable;
+    if (std::strcmp(cap, "avx2") == 0 && level > IsaLevel::kAvx2) level = IsaLevel::kAvx2;
+  }
+  return level;
+}
+
+}  // namespace
+
+IsaLevel KernelIsa() {
+  static const IsaLevel level = Resolve();
+  return level;
+}
+
+const char* IsaLevelName(IsaLevel level) {
+  switch (level) {
+    case IsaLevel::kAvx512: return "avx512";
+    case IsaLevel::kAvx2: return "avx2";
+    case IsaLevel::kPortable: return "portable";
+  }
+  return "portable";
+}
+
+}  // namespace baleen

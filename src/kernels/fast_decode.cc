@@ -1,0 +1,109 @@
+// Block loops written so the compiler vectorizes them (fixed trip counts, no cross-iteration dependence). The
+// layouts are the ecosystem's (formats/quants/quants_k_blocks.h documents the bit positions).
+#include "formats/quants/strict_fp.h"  // first: no FMA contraction, so values equal the reference decoders'
+
+#include "kernels/fast_decode.h"
+
+#include <cstring>
+
+#include "base/float16.h"
+
+namespace baleen {
+namespace {
+
+#define BALEEN_CLONES __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+
+uint16_t Load16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+
+BALEEN_CLONES void DecodeF16(const uint8_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = Fp16ToFloat(Load16(src + 2 * i));
+}
+
+BALEEN_CLONES void DecodeBF16(const uint8_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = Bf16ToFloat(Load16(src + 2 * i));
+}
+
+// Q8_0: f16 d, int8 qs[32]; x = d · q.
+BALEEN_CLONES void DecodeQ8_0(const uint8_t* src, float* dst, int64_t n) {
+  for (int64_t b = 0; b < n / 32; ++b, src += 34, dst += 32) {
+    const float d = Fp16ToFloat(Load16(src));
+    const int8_t* qs = reinterpret_cast<const int8_t*>(src + 2);
+    for (int j = 0; j < 32; ++j) dst[j] = static_cast<float>(qs[j]) * d;
+  }
+}
+
+// Q4_K: f16 d, f16 dmin, 12 bytes of 6-bit (scale, min) pairs, 128 bytes of nibbles; per 64-element chunk the low
+// nibbles of 32 bytes hold the first 32 elements and the high nibbles the next 32; x = (d·sc)·q − (dmin·m).
+void ScaleMin(const uint8_t* scales, int j, int& sc, int& m) {
+  if (j < 4) {
+    sc = scales[j] & 63;
+    m = scales[j + 4] & 63;
+  } else {
+    sc = (scales[j + 4] & 0xF) | ((scales[j - 4] >> 6) << 4);
+    m = (scales[j + 4] >> 4) | ((scales[j] >> 6) << 4);
+  }
+}
+
+BALEEN_CLONES void DecodeQ4_K(const uint8_t* src, float* dst, int64_t n) {
+  for (int64_t b = 0; b < n / 256; ++b, src += 144, dst += 256) {
+    const float d = Fp16ToFloat(Load16(src)), dmin = Fp16ToFloat(Load16(src + 2));
+    const uint8_t* scales = src + 4;
+    const uint8_t* qs = src + 16;
+    for (int chunk = 0; chunk < 4; ++chunk) {
+      int sc0, m0, sc1, m1;
+      ScaleMin(scales, 2 * chunk, sc0, m0);
+      ScaleMin(scales, 2 * chunk + 1, sc1, m1);
+      const float scale0 = d * static_cast<float>(sc0), min0 = dmin * static_cast<float>(m0);
+      const float scale1 = d * static_cast<float>(sc1), min1 = dmin * static_cast<float>(m1);
+      const uint8_t* q = qs + 32 * chunk;
+      float* out = dst + 64 * chunk;
+      for (int l = 0; l < 32; ++l) out[l] = scale0 * static_cast<float>(q[l] & 0xF) - min0;
+      for (int l = 0; l < 32; ++l) out[32 + l] = scale1 * static_cast<float>(q[l] >> 4) - min1;
+    }
+  }
+}
+
+// Q6_K: 128 bytes of low nibbles, 64 bytes of high bit pairs, 16 int8 scales, f16 d; codes carry a bias of 32;
+// x = (d·scale)·(q − 32). Each 128-element half: quarter k of element l takes its low nibble from byte
+// 32·(k mod 2) + l (low half for k < 2, high for k ≥ 2) and its high pair from bits 2k of qh[l].
+BALEEN_CLONES void DecodeQ6_K(const uint8_t* src, float* dst, int64_t n) {
+  for (int64_t b = 0; b < n / 256; ++b, src += 210, dst += 256) {
+    const float d = Fp16ToFloat(Load16(src + 208));
+    const int8_t* scales = reinterpret_cast<const int8_t*>(src + 192);
+    for (int half = 0; half < 2; ++half) {
+      const uint8_t* ql = src + 64 * half;
+      const uint8_t* qh = src + 128 + 32 * half;
+      float* out = dst + 128 * half;
+      for (int quarter = 0; quarter < 4; ++quarter) {
+        const uint8_t* low = ql + 32 * (quarter % 2);
+        const int shift = 4 * (quarter / 2);
+        for (int part = 0; part < 2; ++part) {  // 16 elements per scale
+          const float scale = d * static_cast<float>(scales[8 * half + 2 * quarter + part]);
+          for (int l = 16 * part; l < 16 * part + 16; ++l) {
+            const int q = ((low[l] >> shift) & 0xF) | (((qh[l] >> (2 * quarter)) & 3) << 4);
+            out[32 * quarter + l] = scale * static_cast<float>(q - 32);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+RowDecoder FastRowDecoder(GgmlType type) {
+  switch (type) {
+    case GgmlType::kF16: return DecodeF16;
+    case GgmlType::kBF16: return DecodeBF16;
+    case GgmlType::kQ8_0: return DecodeQ8_0;
+    case GgmlType::kQ4_K: return DecodeQ4_K;
+    case GgmlType::kQ6_K: return DecodeQ6_K;
+    default: return nullptr;
+  }
+}
+
+}  // namespace baleen
