@@ -90,8 +90,20 @@ TEST_P(EveryArchitecture, LastLogitsAreTheLastRowOfAll) {
   ASSERT_TRUE(l.model->Forward(tokens, 0, *cache, LogitsFor::kLast, last).ok());
   const std::vector<float> all = AllLogits(*l.model, tokens, 6);
   const std::vector<float> tail(all.end() - l.config.vocab_size, all.end());
-  EXPECT_EQ(MaxAbsDiff(last, tail), 0.0);
+  // Not bit-identical: one row of logits takes the fused decode kernel, six rows the tiled one.
+  EXPECT_LT(MaxAbsDiff(last, tail), 1e-4);
 }
+
+}  // namespace
+}  // namespace baleen
+
+namespace baleen::testing {
+// Names the spec in test listings instead of gtest's byte dump.
+void PrintTo(const TinyModelSpec& spec, std::ostream* os) { *os << TinyModelName(spec); }
+}  // namespace baleen::testing
+
+namespace baleen {
+namespace {
 
 INSTANTIATE_TEST_SUITE_P(TinyModels, EveryArchitecture, ::testing::ValuesIn(kSpecs),
                          [](const auto& info) {
