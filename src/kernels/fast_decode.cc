@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "base/float16.h"
+#include "formats/quants/quants_k_blocks.h"
 
 namespace baleen {
 namespace {
@@ -38,27 +39,16 @@ BALEEN_CLONES void DecodeQ8_0(const uint8_t* src, float* dst, int64_t n) {
 
 // Q4_K: f16 d, f16 dmin, 12 bytes of 6-bit (scale, min) pairs, 128 bytes of nibbles; per 64-element chunk the low
 // nibbles of 32 bytes hold the first 32 elements and the high nibbles the next 32; x = (d·sc)·q − (dmin·m).
-void ScaleMin(const uint8_t* scales, int j, int& sc, int& m) {
-  if (j < 4) {
-    sc = scales[j] & 63;
-    m = scales[j + 4] & 63;
-  } else {
-    sc = (scales[j + 4] & 0xF) | ((scales[j - 4] >> 6) << 4);
-    m = (scales[j + 4] >> 4) | ((scales[j] >> 6) << 4);
-  }
-}
-
 BALEEN_CLONES void DecodeQ4_K(const uint8_t* src, float* dst, int64_t n) {
   for (int64_t b = 0; b < n / 256; ++b, src += 144, dst += 256) {
     const float d = Fp16ToFloat(Load16(src)), dmin = Fp16ToFloat(Load16(src + 2));
     const uint8_t* scales = src + 4;
     const uint8_t* qs = src + 16;
     for (int chunk = 0; chunk < 4; ++chunk) {
-      int sc0, m0, sc1, m1;
-      ScaleMin(scales, 2 * chunk, sc0, m0);
-      ScaleMin(scales, 2 * chunk + 1, sc1, m1);
-      const float scale0 = d * static_cast<float>(sc0), min0 = dmin * static_cast<float>(m0);
-      const float scale1 = d * static_cast<float>(sc1), min1 = dmin * static_cast<float>(m1);
+      const quants::ScaleMin lo = quants::UnpackScaleMin(scales, 2 * chunk);
+      const quants::ScaleMin hi = quants::UnpackScaleMin(scales, 2 * chunk + 1);
+      const float scale0 = d * static_cast<float>(lo.scale), min0 = dmin * static_cast<float>(lo.min);
+      const float scale1 = d * static_cast<float>(hi.scale), min1 = dmin * static_cast<float>(hi.min);
       const uint8_t* q = qs + 32 * chunk;
       float* out = dst + 64 * chunk;
       for (int l = 0; l < 32; ++l) out[l] = scale0 * static_cast<float>(q[l] & 0xF) - min0;

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/float16.h"
+#include "formats/quants/quants_k_blocks.h"
 #include "kernels/cpu_features.h"
 
 namespace baleen {
@@ -66,16 +67,9 @@ float DotQ8_0Avx2(const uint8_t* row, const float* x, int64_t n) {
 // Q4_K: 144-byte super-blocks of f16 d and dmin, 12 bytes of 6-bit (scale, min) pairs and 128 bytes of nibbles;
 // per 64-element chunk, low nibbles of 32 bytes hold elements 0-31 and high nibbles 32-63; w = (d·sc)·q − dmin·m.
 void ScaleMinPair(const uint8_t* scales, int j, float d, float dmin, float& scale, float& min) {
-  int sc, m;
-  if (j < 4) {
-    sc = scales[j] & 63;
-    m = scales[j + 4] & 63;
-  } else {
-    sc = (scales[j + 4] & 0xF) | ((scales[j - 4] >> 6) << 4);
-    m = (scales[j + 4] >> 4) | ((scales[j] >> 6) << 4);
-  }
-  scale = d * static_cast<float>(sc);
-  min = dmin * static_cast<float>(m);
+  const quants::ScaleMin codes = quants::UnpackScaleMin(scales, j);
+  scale = d * static_cast<float>(codes.scale);
+  min = dmin * static_cast<float>(codes.min);
 }
 
 __attribute__((target("avx512f")))

@@ -43,24 +43,13 @@ struct ChatArgs {
 };
 
 int ParseChatArgs(const std::vector<std::string>& args, ChatArgs& a) {
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    std::string error;
-    if (arg == "--help" || arg == "-h") {
-      std::printf("%s%s%s", kChatUsage, kModelArgsHelp, kSamplingArgsHelp);
-      return 0;
-    } else if (arg == "--system") {
-      if (!TakeValue(args, i, a.system)) return Usage(kChatUsage, "--system needs a message");
-    } else if (ParseModelArg(args, i, a.model, error) || ParseSamplingArg(args, i, a.sampling, error)) {
-      if (!error.empty()) return Usage(kChatUsage, error);
-    } else if (a.model.path.empty() && !arg.starts_with("-")) {
-      a.model.path = arg;
-    } else {
-      return Usage(kChatUsage, "unexpected argument '" + arg + "'");
-    }
-  }
-  if (a.model.path.empty()) return Usage(kChatUsage, "give a MODEL file");
-  return -1;
+  auto own = [&](size_t& i) {
+    if (args[i] != "--system") return OwnFlag::kNotMine;
+    if (TakeValue(args, i, a.system)) return OwnFlag::kConsumed;
+    Usage(kChatUsage, "--system needs a message");
+    return OwnFlag::kError;
+  };
+  return ParseGenerationCommand(args, kChatUsage, a.model, a.sampling, own);
 }
 
 nlohmann::ordered_json Fresh(const std::string& system) {
@@ -115,13 +104,7 @@ int RunChat(const std::vector<std::string>& args) {
       messages.erase(messages.end() - 1);
       continue;
     }
-    GenerationRequest request;
-    request.prompt = prompt->tokens;
-    request.sampling = a.sampling.sampling;
-    request.max_tokens = a.sampling.max_tokens;
-    request.stop = a.sampling.stop;
-    request.output.starts_in_reasoning = prompt->starts_in_reasoning;
-    request.output.parse_tool_calls = false;
+    const GenerationRequest request = MakeRequest(a.sampling, *prompt);
     StreamPrinter printer(a.sampling.hide_thinking);
     g_cancel.store(false);
     g_generating.store(true);

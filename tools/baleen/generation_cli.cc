@@ -64,6 +64,41 @@ bool ParseSamplingArg(const std::vector<std::string>& args, size_t& i, SamplingA
   return true;
 }
 
+int ParseGenerationCommand(const std::vector<std::string>& args, const char* usage, ModelArgs& model,
+                           SamplingArgs& sampling, const std::function<OwnFlag(size_t& i)>& own) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    std::string error;
+    if (arg == "--help" || arg == "-h") {
+      std::printf("%s%s%s", usage, kModelArgsHelp, kSamplingArgsHelp);
+      return 0;
+    }
+    const OwnFlag mine = own(i);
+    if (mine == OwnFlag::kError) return 2;
+    if (mine == OwnFlag::kConsumed) continue;
+    if (ParseModelArg(args, i, model, error) || ParseSamplingArg(args, i, sampling, error)) {
+      if (!error.empty()) return Usage(usage, error);
+    } else if (model.path.empty() && !arg.starts_with("-")) {
+      model.path = arg;
+    } else {
+      return Usage(usage, "unexpected argument '" + arg + "'");
+    }
+  }
+  if (model.path.empty()) return Usage(usage, "give a MODEL file");
+  return -1;
+}
+
+GenerationRequest MakeRequest(const SamplingArgs& args, const ChatPrompt& prompt) {
+  GenerationRequest request;
+  request.prompt = prompt.tokens;
+  request.sampling = args.sampling;
+  request.max_tokens = args.max_tokens;
+  request.stop = args.stop;
+  request.output.starts_in_reasoning = prompt.starts_in_reasoning;
+  request.output.parse_tool_calls = false;
+  return request;
+}
+
 void FinalizeSampling(SamplingArgs& args) {
   if (!args.seed_given) args.sampling.seed = std::random_device{}() ^ static_cast<uint64_t>(
       std::chrono::steady_clock::now().time_since_epoch().count());

@@ -2,9 +2,12 @@
 // terminal, or hidden) and the speed line. Tools layer.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "baleen/cli_util.h"
+#include "engine/chat_prompt_builder.h"
 #include "engine/generate.h"
 
 namespace baleen::cli {
@@ -31,6 +34,17 @@ inline constexpr const char* kSamplingArgsHelp =
 
 // Consumes a sampling flag at args[i]; sets `error` on a bad value.
 bool ParseSamplingArg(const std::vector<std::string>& args, size_t& i, SamplingArgs& out, std::string& error);
+// What a command's own flag parser says about args[i]: not its flag, consumed (i advanced past any value), or a
+// usage error it has already reported.
+enum class OwnFlag { kNotMine, kConsumed, kError };
+// The argument loop `run` and `chat` share: --help, the model and sampling flags, the MODEL path, and the
+// command's own flags through `own`. Returns -1 to go on, or the exit code (0 after --help, 2 on a usage error).
+int ParseGenerationCommand(const std::vector<std::string>& args, const char* usage, ModelArgs& model,
+                           SamplingArgs& sampling, const std::function<OwnFlag(size_t& i)>& own);
+
+// The request for a prompt under the sampling flags (tool calls are not parsed: the CLI offers no tools).
+GenerationRequest MakeRequest(const SamplingArgs& args, const ChatPrompt& prompt);
+
 // Picks a random seed unless one was given.
 void FinalizeSampling(SamplingArgs& args);
 

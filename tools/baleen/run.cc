@@ -29,32 +29,24 @@ struct RunArgs {
 };
 
 int ParseRunArgs(const std::vector<std::string>& args, RunArgs& a) {
-  for (size_t i = 0; i < args.size(); ++i) {
+  auto own = [&](size_t& i) {
     const std::string& arg = args[i];
-    std::string error;
-    if (arg == "--help" || arg == "-h") {
-      std::printf("%s%s%s", kRunUsage, kModelArgsHelp, kSamplingArgsHelp);
-      return 0;
-    } else if (arg == "-p" || arg == "--prompt") {
-      if (!TakeValue(args, i, a.prompt)) return Usage(kRunUsage, "-p needs a prompt");
+    auto value = [&](std::string& out, const char* problem) {
+      if (TakeValue(args, i, out)) return OwnFlag::kConsumed;
+      Usage(kRunUsage, problem);
+      return OwnFlag::kError;
+    };
+    if (arg == "-p" || arg == "--prompt") {
       a.have_prompt = true;
-    } else if (arg == "--file") {
-      if (!TakeValue(args, i, a.file)) return Usage(kRunUsage, "--file needs a path");
-    } else if (arg == "--system") {
-      if (!TakeValue(args, i, a.system)) return Usage(kRunUsage, "--system needs a message");
-    } else if (arg == "--raw") {
-      a.raw = true;
-    } else if (arg == "--json") {
-      a.json = true;
-    } else if (ParseModelArg(args, i, a.model, error) || ParseSamplingArg(args, i, a.sampling, error)) {
-      if (!error.empty()) return Usage(kRunUsage, error);
-    } else if (a.model.path.empty() && !arg.starts_with("-")) {
-      a.model.path = arg;
-    } else {
-      return Usage(kRunUsage, "unexpected argument '" + arg + "'");
+      return value(a.prompt, "-p needs a prompt");
     }
-  }
-  if (a.model.path.empty()) return Usage(kRunUsage, "give a MODEL file");
+    if (arg == "--file") return value(a.file, "--file needs a path");
+    if (arg == "--system") return value(a.system, "--system needs a message");
+    if (arg != "--raw" && arg != "--json") return OwnFlag::kNotMine;
+    (arg == "--raw" ? a.raw : a.json) = true;
+    return OwnFlag::kConsumed;
+  };
+  if (const int code = ParseGenerationCommand(args, kRunUsage, a.model, a.sampling, own); code >= 0) return code;
   if (!a.have_prompt && a.file.empty()) return Usage(kRunUsage, "give a prompt with -p or --file");
   return -1;
 }
@@ -113,13 +105,7 @@ int RunRun(const std::vector<std::string>& args) {
   Result<ChatPrompt> prompt = BuildPrompt(**model, a, text);
   if (!prompt.ok()) return Fail(prompt.status());
 
-  GenerationRequest request;
-  request.prompt = prompt->tokens;
-  request.sampling = a.sampling.sampling;
-  request.max_tokens = a.sampling.max_tokens;
-  request.stop = a.sampling.stop;
-  request.output.starts_in_reasoning = prompt->starts_in_reasoning;
-  request.output.parse_tool_calls = false;
+  const GenerationRequest request = MakeRequest(a.sampling, *prompt);
   Session session(*(*model)->model, (*model)->n_ctx, a.model.n_batch);
   StreamPrinter printer(a.sampling.hide_thinking);
   DeltaCallback on_delta;
