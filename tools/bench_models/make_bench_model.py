@@ -7,7 +7,11 @@ Only the shape is real: weights are random (matrices std ~0.02, norms ~1, biases
 every kernel does the same work as on the real model. The file is written streaming, tensor by tensor and chunk by
 chunk, so memory stays bounded (~100 MB) whatever the model size. Q8_0 blocks are generated directly (uniform int8
 codes in [-127, 127] and an f16 scale around 0.02 / std(code)) instead of quantizing float draws, which keeps a
-1.5B-parameter file to well under a minute. The tokenizer is minimal: `gpt2` model, the 256 GPT-2 byte tokens,
+1.5B-parameter file to well under a minute. Q4_K super-blocks likewise (uniform 4-bit codes, random 6-bit sub-block
+scales in [40, 63] with mins close to them, d ~ 0.02 / (4.6 * 51.5) and dmin = 7.5 d, so each sub-block has std ~0.02
+and mean ~0); a matrix whose ne0 is not a multiple of 256 falls back to Q8_0 (ne0 % 32 == 0) or F32, as
+tools/reference/gguf_io.fallback_type does. token_embd and output are Q4_K too (no Q6_K head as in Q4_K_M), and the
+MoE router (ffn_gate_inp) stays F32 as llama-quantize leaves it. The tokenizer is minimal: `gpt2` model, the 256 GPT-2 byte tokens,
 the DeepSeek special tokens at their real ids, padding tokens up to the vocabulary size, no merges, and the model's
 real chat template (src/text/templates); it is only good for turning text into byte tokens and for valid token ids.
 Needs numpy only.
@@ -37,9 +41,19 @@ SHAPES = {
                   151646: ("<｜begin▁of▁sentence｜>", 3), 151647: ("<|EOT|>", 3), 151648: ("<think>", 4),
                   151649: ("</think>", 4)},
         bos=151646, eos=151643, template="deepseek-r1-distill-qwen.jinja"),
+    # deepseek-ai/DeepSeek-V2-Lite(-Chat): MLA without q-LoRA, 1 dense + 26 MoE layers (64 routed experts, 6 used,
+    # 2 shared), softmax gating, no groups; MLA GGUF layout (attn_k_b / attn_v_b, head_count_kv 1, K-only cache).
+    "deepseek-v2-lite": dict(
+        arch="deepseek2", name="DeepSeek-V2-Lite (random weights)", n_embd=2048, n_layer=27, n_dense=1, n_head=16,
+        n_ff=10944, q_lora=0, kv_lora=512, nope=128, rope=64, v_head=128, n_expert=64, n_used=6, n_shared=2,
+        ff_exp=1408, weights_scale=1.0, n_vocab=102400, freq_base=10000.0, yarn_factor=40.0, yarn_orig=4096,
+        yarn_log_mul=0.0707, rms_eps=1e-6, context=163840, tied=False, pre="deepseek-llm",
+        specials={100000: ("<｜begin▁of▁sentence｜>", 3), 100001: ("<｜end▁of▁sentence｜>", 3),
+                  100002: ("<｜fim▁hole｜>", 3), 100003: ("<｜fim▁begin｜>", 3), 100004: ("<｜fim▁end｜>", 3)},
+        bos=100000, eos=100001, template="deepseek-v2.jinja"),
 }
-FILE_TYPE = {"f32": 0, "f16": 1, "q8_0": 7}
-GGML_TYPE = {"f32": gio.GGML_F32, "f16": gio.GGML_F16, "q8_0": gio.GGML_Q8_0}
+FILE_TYPE = {"f32": 0, "f16": 1, "q8_0": 7, "q4_k": 14}  # 14 = MOSTLY_Q4_K_S (informational)
+GGML_TYPE = {"f32": gio.GGML_F32, "f16": gio.GGML_F16, "q8_0": gio.GGML_Q8_0, "q4_k": gio.GGML_Q4_K}
 MATRIX_STD = 0.02
 CHUNK_ELEMS = 1 << 22  # elements generated per write
 
@@ -77,6 +91,8 @@ def tokenizer_kvs(s):
 
 def model_kvs(s, type_name):
     a = s["arch"]
+    if a == "deepseek2":
+        return deepseek2_kvs(s, type_name)
     return [gio.kv_str("general.architecture", a),
             gio.kv_str("general.name", s["name"]),
             gio.kv_u32("general.file_type", FILE_TYPE[type_name]),
@@ -91,10 +107,86 @@ def model_kvs(s, type_name):
            [gio.kv_u32("general.quantization_version", 2)]
 
 
+def deepseek2_kvs(s, type_name):
+    a, H = "deepseek2", s["n_head"]
+    kvs = [gio.kv_str("general.architecture", a),
+           gio.kv_str("general.name", s["name"]),
+           gio.kv_u32("general.file_type", FILE_TYPE[type_name]),
+           gio.kv_u32(f"{a}.context_length", s["context"]),
+           gio.kv_u32(f"{a}.embedding_length", s["n_embd"]),
+           gio.kv_u32(f"{a}.block_count", s["n_layer"]),
+           gio.kv_u32(f"{a}.feed_forward_length", s["n_ff"]),
+           gio.kv_u32(f"{a}.attention.head_count", H),
+           gio.kv_u32(f"{a}.attention.head_count_kv", 1),
+           gio.kv_u32(f"{a}.attention.key_length", s["kv_lora"] + s["rope"]),
+           gio.kv_u32(f"{a}.attention.value_length", s["kv_lora"]),
+           gio.kv_u32(f"{a}.attention.key_length_mla", s["nope"] + s["rope"]),
+           gio.kv_u32(f"{a}.attention.value_length_mla", s["v_head"]),
+           gio.kv_f32(f"{a}.attention.layer_norm_rms_epsilon", s["rms_eps"])]
+    if s["q_lora"]:
+        kvs.append(gio.kv_u32(f"{a}.attention.q_lora_rank", s["q_lora"]))
+    kvs += [gio.kv_u32(f"{a}.attention.kv_lora_rank", s["kv_lora"]),
+            gio.kv_u32(f"{a}.rope.dimension_count", s["rope"]),
+            gio.kv_f32(f"{a}.rope.freq_base", s["freq_base"]),
+            gio.kv_str(f"{a}.rope.scaling.type", "yarn"),
+            gio.kv_f32(f"{a}.rope.scaling.factor", s["yarn_factor"]),
+            gio.kv_u32(f"{a}.rope.scaling.original_context_length", s["yarn_orig"]),
+            gio.kv_f32(f"{a}.rope.scaling.yarn_log_multiplier", s["yarn_log_mul"]),
+            gio.kv_u32(f"{a}.leading_dense_block_count", s["n_dense"]),
+            gio.kv_u32(f"{a}.expert_feed_forward_length", s["ff_exp"]),
+            gio.kv_u32(f"{a}.expert_count", s["n_expert"]),
+            gio.kv_u32(f"{a}.expert_used_count", s["n_used"]),
+            gio.kv_u32(f"{a}.expert_shared_count", s["n_shared"]),
+            gio.kv_f32(f"{a}.expert_weights_scale", s["weights_scale"]),
+            gio.kv_u32(f"{a}.vocab_size", s["n_vocab"])]
+    # no expert_gating_func (absent = softmax), no expert_weights_norm (absent = false), no expert groups
+    return kvs + tokenizer_kvs(s) + [gio.kv_u32("general.quantization_version", 2)]
+
+
+def deepseek2_tensors(s, mt):
+    D, H, V, F, E, FE = s["n_embd"], s["n_head"], s["n_vocab"], s["n_ff"], s["n_expert"], s["ff_exp"]
+    nope, rope, vh, kvl = s["nope"], s["rope"], s["v_head"], s["kv_lora"]
+
+    def m(name, dims):
+        return (name, dims, gio.fallback_type(mt, dims[0]), "matrix")
+
+    out = [m("token_embd.weight", [D, V])]
+    for il in range(s["n_layer"]):
+        b = f"blk.{il}"
+        out.append((f"{b}.attn_norm.weight", [D], gio.GGML_F32, "norm"))
+        if s["q_lora"]:
+            out += [m(f"{b}.attn_q_a.weight", [D, s["q_lora"]]),
+                    (f"{b}.attn_q_a_norm.weight", [s["q_lora"]], gio.GGML_F32, "norm"),
+                    m(f"{b}.attn_q_b.weight", [s["q_lora"], H * (nope + rope)])]
+        else:
+            out.append(m(f"{b}.attn_q.weight", [D, H * (nope + rope)]))
+        out += [m(f"{b}.attn_kv_a_mqa.weight", [D, kvl + rope]),
+                (f"{b}.attn_kv_a_norm.weight", [kvl], gio.GGML_F32, "norm"),
+                m(f"{b}.attn_k_b.weight", [nope, kvl, H]),
+                m(f"{b}.attn_v_b.weight", [kvl, vh, H]),
+                m(f"{b}.attn_output.weight", [H * vh, D]),
+                (f"{b}.ffn_norm.weight", [D], gio.GGML_F32, "norm")]
+        if il < s["n_dense"]:
+            out += [m(f"{b}.ffn_gate.weight", [D, F]), m(f"{b}.ffn_up.weight", [D, F]),
+                    m(f"{b}.ffn_down.weight", [F, D])]
+            continue
+        S = s["n_shared"] * FE
+        out += [(f"{b}.ffn_gate_inp.weight", [D, E], gio.GGML_F32, "matrix"),  # router: never quantized
+                m(f"{b}.ffn_gate_exps.weight", [D, FE, E]), m(f"{b}.ffn_up_exps.weight", [D, FE, E]),
+                m(f"{b}.ffn_down_exps.weight", [FE, D, E]),
+                m(f"{b}.ffn_gate_shexp.weight", [D, S]), m(f"{b}.ffn_up_shexp.weight", [D, S]),
+                m(f"{b}.ffn_down_shexp.weight", [S, D])]
+    out += [("output_norm.weight", [D], gio.GGML_F32, "norm"), m("output.weight", [D, V])]
+    return out
+
+
 def tensor_list(s, type_name):
     """(name, dims ne0-first, ggml type, kind) in llama.cpp converter order; kind: matrix / norm / bias."""
+    if s["arch"] == "deepseek2":
+        return deepseek2_tensors(s, GGML_TYPE[type_name])
     D, hd, H, KV, F, V = s["n_embd"], s["head_dim"], s["n_head"], s["n_head_kv"], s["n_ff"], s["n_vocab"]
     mt = GGML_TYPE[type_name]
+    assert all(d % gio.BLOCK_ELEMS[mt] == 0 for d in (D, H * hd, F)), "no fallback needed for the dense shapes"
     out = [("token_embd.weight", [D, V], mt, "matrix")]
     for il in range(s["n_layer"]):
         b = f"blk.{il}"
@@ -119,7 +211,27 @@ def nbytes(dims, t):
     if t == gio.GGML_Q8_0:
         assert dims[0] % 32 == 0
         return n // 32 * 34
+    if t == gio.GGML_Q4_K:
+        assert dims[0] % 256 == 0
+        return n // 256 * 144
     return n * (4 if t == gio.GGML_F32 else 2)
+
+
+Q4K_STD_CODE = 4.61  # std of uniform codes 0..15: sqrt((16^2 - 1) / 12)
+
+
+def q4_k_blocks(rng, nb):
+    """nb random Q4_K super-blocks: x = d*sc*q - dmin*m with q uniform in 0..15, sc in [40, 63], m = sc +- 2 and
+    dmin = 7.5 d, so every 32-element sub-block has mean ~0 and std ~d*sc*4.61 ~ MATRIX_STD."""
+    sc = rng.integers(40, 64, size=(nb, 8), dtype=np.uint8)
+    mn = np.clip(sc.astype(np.int16) + rng.integers(-2, 3, size=(nb, 8), dtype=np.int16), 0, 63).astype(np.uint8)
+    d = (MATRIX_STD / (Q4K_STD_CODE * 51.5)) * rng.uniform(0.8, 1.2, size=nb).astype(np.float32)
+    blk = np.empty((nb, 144), dtype=np.uint8)
+    blk[:, 0:2] = gio.f16_bits(d).view(np.uint8).reshape(-1, 2)
+    blk[:, 2:4] = gio.f16_bits(7.5 * d).view(np.uint8).reshape(-1, 2)
+    blk[:, 4:16] = gio._pack_k4_scales(sc, mn)
+    blk[:, 16:] = rng.integers(0, 256, size=(nb, 128), dtype=np.uint8)
+    return blk.tobytes()
 
 
 def chunks(rng, n, t, kind):
@@ -139,6 +251,9 @@ def chunks(rng, n, t, kind):
             blk[:, 0:2] = gio.f16_bits(d).view(np.uint8).reshape(-1, 2)
             blk[:, 2:] = q.view(np.uint8)
             yield blk.tobytes()
+            continue
+        elif t == gio.GGML_Q4_K:
+            yield q4_k_blocks(rng, m // 256)
             continue
         else:
             x = (MATRIX_STD * rng.standard_normal(m, dtype=np.float32)).astype(np.float32)
