@@ -57,9 +57,9 @@ Status DenseModel::Load(const WeightLoader& w) {
   std::vector<float> llama3_factors;
   RETURN_IF_ERROR(LoadOptionalVector(w, "rope_freqs.weight", c.rope.n_rot / 2, llama3_factors));
   rope_ = MakeRope(c, llama3_factors.empty() ? nullptr : &llama3_factors);
-  layers_.resize(static_cast<size_t>(c.n_layers));
+  // Grown layer by layer: a hostile block_count fails at the first missing tensor, not in a giant allocation.
   for (int64_t i = 0; i < c.n_layers; ++i) {
-    DenseLayer& l = layers_[i];
+    DenseLayer& l = layers_.emplace_back();
     auto name = [i](const char* s) { return BlockTensor(i, s); };
     ASSIGN_OR_RETURN(l.attn_norm, w.Vector(name("attn_norm.weight"), c.dim));
     ASSIGN_OR_RETURN(l.wq, w.Matrix(name("attn_q.weight"), {c.dim, q_width}));

@@ -94,17 +94,6 @@ TEST_P(EveryArchitecture, LastLogitsAreTheLastRowOfAll) {
   EXPECT_LT(MaxAbsDiff(last, tail), 1e-4);
 }
 
-}  // namespace
-}  // namespace baleen
-
-namespace baleen::testing {
-// Names the spec in test listings instead of gtest's byte dump.
-void PrintTo(const TinyModelSpec& spec, std::ostream* os) { *os << TinyModelName(spec); }
-}  // namespace baleen::testing
-
-namespace baleen {
-namespace {
-
 INSTANTIATE_TEST_SUITE_P(TinyModels, EveryArchitecture, ::testing::ValuesIn(kSpecs),
                          [](const auto& info) {
                            std::string name = testing::TinyModelName(info.param);

@@ -346,6 +346,8 @@ std::string TinyModelName(const TinyModelSpec& spec) {
   return name;
 }
 
+void PrintTo(const TinyModelSpec& spec, std::ostream* os) { *os << TinyModelName(spec); }
+
 Status BuildTinyModel(const TinyModelSpec& spec, GgufWriter& writer) {
   const std::string arch = ArchitectureName(spec.arch);
   writer.SetString("general.architecture", arch);

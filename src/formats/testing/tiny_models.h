@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 
 #include "base/status.h"
@@ -22,6 +23,9 @@ struct TinyModelSpec {
 
 // A short human-readable name such as "deepseek2-v3" or "qwen3", unique per spec variant.
 std::string TinyModelName(const TinyModelSpec& spec);
+
+// GoogleTest prints parameterized specs with this (the name) instead of a byte dump.
+void PrintTo(const TinyModelSpec& spec, std::ostream* os);
 
 // Fills `writer` with metadata, tokenizer and tensors for the spec.
 Status BuildTinyModel(const TinyModelSpec& spec, GgufWriter& writer);
