@@ -176,6 +176,7 @@ def check_run(models, work):
     for args, code, needle in [(["run", model], 2, "-p"), (["run", model, "-p", "x", "--temp", "-1"], 1, "temperature"),
                                (["run", model, "-p", "x", "--top-p", "2"], 1, "top_p"),
                                (["run", model, "-p", "x" * 40, "--ctx", "8"], 1, "context"),
+                               (["run", model, "-p", "x", "--ctx", "100000000000"], 1, "KV cache"),
                                (["run", model, "-p", "x", "--think", "maybe"], 2, "--think"),
                                (["run", model, "-p", "x", "--chat-format", "nope"], 1, "nope")]:
         out = run(*args)

@@ -25,6 +25,11 @@ uint64_t AvailableMemoryBytes() {
   return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : (8ull << 30);
 }
 
+uint64_t PhysicalMemoryBytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : (uint64_t{1} << 40);
+}
+
 // Touches one byte per page of every tensor so the weights are resident before the first token.
 void PrefaultWeights(const GgufModel& gguf, const std::function<void(uint64_t, uint64_t)>& progress) {
   uint64_t total = 0, done = 0;
@@ -85,6 +90,15 @@ Result<std::unique_ptr<LoadedModel>> OpenModel(const std::string& path, const Lo
   }
   if (options.n_ctx < 0) return InvalidArgument("--ctx must be positive");
   if (options.n_ctx > 0) {
+    // The cache is committed lazily, but an address space far beyond the machine's memory is surely a mistake
+    // (and a huge --ctx would overflow the size computation).
+    const uint64_t per_token = std::max<uint64_t>(1, m->model->cache_geometry().BytesPerToken());
+    const uint64_t memory = PhysicalMemoryBytes(), n_ctx = static_cast<uint64_t>(options.n_ctx);
+    if (n_ctx > (uint64_t{1} << 31) || n_ctx > memory / per_token) {
+      const double gib = static_cast<double>(per_token) * static_cast<double>(n_ctx) / (1ull << 30);
+      return ResourceExhausted("--ctx " + std::to_string(n_ctx) + " needs a KV cache of " + std::to_string(gib) +
+                               " GiB, more than this machine's " + FormatBytes(memory) + " of memory");
+    }
     m->n_ctx = options.n_ctx;
   } else {
     m->n_ctx = DefaultContext(m->config, m->model->cache_geometry());

@@ -107,8 +107,8 @@ TEST(FusedDotTest, MatchesTheReferenceDecoding) {
     for (int64_t r = 0; r < 6; ++r) {
       double expected = 0.0;
       for (int64_t c = 0; c < 768; ++c) expected += double(q.dequantized[r * 768 + c]) * x[c];
-      EXPECT_NEAR(dot(q.bytes.data() + r * q.matrix.row_bytes, x.data(), 768), expected, 1e-4 * (1 + std::fabs(expected)))
-          << GgmlTypeName(type) << " row " << r;
+      const float got = dot(q.bytes.data() + r * q.matrix.row_bytes, x.data(), 768);
+      EXPECT_NEAR(got, expected, 1e-4 * (1 + std::fabs(expected))) << GgmlTypeName(type) << " row " << r;
     }
   }
 }

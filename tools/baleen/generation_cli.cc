@@ -152,7 +152,8 @@ void StreamPrinter::End() {
 void PrintSpeed(const GenerationResult& r) {
   const int64_t evaluated = r.prompt_tokens - r.cached_tokens;
   const double gen = static_cast<double>(r.tokens.size());
-  std::fprintf(stderr, "prompt %lld tokens (%lld cached), %.2f s (%.1f t/s) · generated %lld tokens, %.2f s (%.1f t/s) · %s\n",
+  std::fprintf(stderr,
+               "prompt %lld tokens (%lld cached), %.2f s (%.1f t/s) · generated %lld tokens, %.2f s (%.1f t/s) · %s\n",
                static_cast<long long>(r.prompt_tokens), static_cast<long long>(r.cached_tokens), r.prompt_seconds,
                r.prompt_seconds > 0 ? evaluated / r.prompt_seconds : 0.0, static_cast<long long>(r.tokens.size()),
                r.generation_seconds, r.generation_seconds > 0 ? gen / r.generation_seconds : 0.0,

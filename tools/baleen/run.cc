@@ -19,7 +19,8 @@ constexpr const char* kRunUsage =
     "  --file FILE         read the prompt from FILE\n"
     "  --system TEXT       a system message\n"
     "  --raw               no chat template: continue the text as given (special-token strings recognized)\n"
-    "  --json              print {\"reasoning\", \"content\", \"usage\", \"finish_reason\"} at the end instead of streaming\n";
+    "  --json              print {\"reasoning\", \"content\", \"usage\", \"finish_reason\"} at the end instead of\n"
+    "                      streaming\n";
 
 struct RunArgs {
   ModelArgs model;
