@@ -83,6 +83,22 @@ def check_perplexity_jsonl_and_file(models, work):
     check(close(chunked["logprobs"], singles[0]["logprobs"], 1e-4), "--batch 3 changes the logprobs")
 
 
+def check_perplexity_window(models, work):
+    """One window as long as the text scores the second half of the whole-text run's predictions."""
+    model = models["qwen2"]
+    whole = perplexity_json(model, OTHER)
+    n = len(whole["tokens"])
+    got = run_json("perplexity", model, "--json", "--window", n, OTHER)
+    expected = -sum(whole["logprobs"][n // 2:]) / len(whole["logprobs"][n // 2:])
+    check(got and got[0]["windows"] == 1 and abs(got[0]["mean_nll"] - expected) <= 1e-4,
+          f"--window {n}: {got} vs mean NLL {expected}")
+    several = run_json("perplexity", model, "--json", "--window", 8, OTHER)
+    check(several and several[0]["windows"] == n // 8 and several[0]["scored_tokens"] == (n // 8) * 3,
+          f"--window 8: {several}")
+    short = run("perplexity", model, "--window", n + 1, OTHER)
+    check(short.returncode == 1 and "shorter than one --window" in short.stderr, f"--window too long: {short.stderr}")
+
+
 def check_mla_forms_agree(models, work):
     naive = perplexity_json(models["deepseek2"], TEXT, "--mla", "naive")
     absorbed = perplexity_json(models["deepseek2"], TEXT, "--mla", "absorbed")
@@ -221,7 +237,8 @@ def check_reference_on_own_writer(models, work):
         print(f"  {name}: {len(theirs)} log-probs, max |engine - reference| = {worst:.2e}")
 
 
-TESTS = [check_perplexity_json, check_perplexity_summary, check_perplexity_jsonl_and_file, check_mla_forms_agree,
+TESTS = [check_perplexity_json, check_perplexity_summary, check_perplexity_jsonl_and_file, check_perplexity_window,
+         check_mla_forms_agree,
          check_perplexity_errors, check_bench, check_run, check_chat, check_reference_on_own_writer]
 
 

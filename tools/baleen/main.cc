@@ -19,7 +19,7 @@ constexpr const char* kUsage =
     "  run MODEL -p PROMPT [-n N] [--temp T] [--top-p P] [--seed S] [--ctx N] [-t N] [--raw] [--json]\n"
     "      generate a reply (chat template applied unless --raw), streamed; speed on stderr\n"
     "  chat MODEL      interactive multi-turn chat (/clear, /system TEXT, /think on|off, Ctrl-C stops a reply)\n"
-    "  perplexity MODEL (--file FILE | --jsonl FILE | TEXT) [--json]\n"
+    "  perplexity MODEL (--file FILE | --jsonl FILE | TEXT) [--json] [--window N]\n"
     "      teacher-forced scoring: perplexity, or per-token log-probabilities with --json\n"
     "  bench MODEL [-p 512] [-n 128] [-t THREADS] [-r REPS] [--json]\n"
     "      prompt-processing and generation throughput (tokens/s, mean ± sd)\n"

@@ -24,12 +24,16 @@ constexpr const char* kPerplexityUsage =
     "  --file FILE    read the text from FILE\n"
     "  --jsonl FILE   one JSON string per line; prints one {\"tokens\", \"logprobs\"} object per line\n"
     "  --json         print {\"tokens\": [...], \"logprobs\": [...]}, logprobs[i] = log P(tokens[i+1] | tokens[..i])\n"
+    "  --window N     llama-perplexity's method for long texts: consecutive windows of N tokens, each from an\n"
+    "                 empty cache (first token replaced by BOS where the model uses one), scoring the second half\n"
+    "                 of each window's predictions; prints the perplexity over all scored tokens\n"
     "  (default: token count, mean negative log-likelihood in nats and perplexity = exp(mean NLL))\n";
 
 struct PerplexityArgs {
   ModelArgs model;
   std::string text, file, jsonl;
   bool json = false, have_text = false;
+  int64_t window = 0;  // 0: score the whole text at once
 };
 
 struct Scored {
@@ -51,6 +55,11 @@ int ParsePerplexityArgs(const std::vector<std::string>& args, PerplexityArgs& a)
       if (!TakeValue(args, i, a.file)) return Usage(kPerplexityUsage, "--file needs a path");
     } else if (arg == "--jsonl") {
       if (!TakeValue(args, i, a.jsonl)) return Usage(kPerplexityUsage, "--jsonl needs a path");
+    } else if (arg == "--window") {
+      std::string value;
+      if (!TakeValue(args, i, value) || !ParseInt(value, a.window) || a.window < 4) {
+        return Usage(kPerplexityUsage, "--window takes a number of tokens, at least 4");
+      }
     } else if (ParseModelArg(args, i, a.model, error)) {
       if (!error.empty()) return Usage(kPerplexityUsage, error);
     } else if (arg.size() > 1 && arg[0] == '-') {
@@ -68,6 +77,7 @@ int ParsePerplexityArgs(const std::vector<std::string>& args, PerplexityArgs& a)
   if (a.model.path.empty() || sources != 1) {
     return Usage(kPerplexityUsage, "give MODEL and exactly one of TEXT, --file, --jsonl");
   }
+  if (a.window > 0 && !a.jsonl.empty()) return Usage(kPerplexityUsage, "--window scores one text, not --jsonl");
   return -1;
 }
 
@@ -134,6 +144,39 @@ void PrintSummary(const Scored& s) {
   std::printf("perplexity %.8g\n", std::exp(nll));
 }
 
+// llama-perplexity's estimate: windows of `window` tokens from empty caches; in each, the predictions of its
+// second half count (they all see at least window/2 tokens of context).
+int RunWindowed(const LoadedModel& loaded, const PerplexityArgs& a, const std::vector<int32_t>& tokens) {
+  const int64_t window = a.window, n_windows = static_cast<int64_t>(tokens.size()) / window;
+  if (n_windows == 0) {
+    return Fail(InvalidArgument("the text is " + std::to_string(tokens.size()) +
+                                " tokens, shorter than one --window of " + std::to_string(window)));
+  }
+  const BpeVocab& vocab = loaded.text.tokenizer->vocab();
+  const int32_t bos = vocab.add_bos && vocab.bos_id ? *vocab.bos_id : -1;
+  Session session(*loaded.model, window, a.model.n_batch);
+  double nll = 0.0;
+  int64_t scored = 0;
+  for (int64_t w = 0; w < n_windows; ++w) {
+    std::vector<int32_t> ids(tokens.begin() + w * window, tokens.begin() + (w + 1) * window);
+    if (bos >= 0) ids[0] = bos;
+    Result<Scored> s = Score(session, std::move(ids));
+    if (!s.ok()) return Fail(s.status());
+    for (size_t j = static_cast<size_t>(window / 2); j < s->logprobs.size(); ++j, ++scored) nll -= s->logprobs[j];
+    if (!a.json) std::fprintf(stderr, "[%lld] %.4f\n", static_cast<long long>(w + 1), std::exp(nll / scored));
+  }
+  const double mean = nll / static_cast<double>(scored);
+  if (a.json) {
+    std::printf("%s\n", nlohmann::json{{"windows", n_windows}, {"window", window}, {"scored_tokens", scored},
+                                       {"mean_nll", mean}, {"perplexity", std::exp(mean)}}.dump().c_str());
+  } else {
+    std::printf("%lld windows of %lld tokens, %lld scored: mean NLL %.6f nats/token\n",
+                static_cast<long long>(n_windows), static_cast<long long>(window), static_cast<long long>(scored), mean);
+    std::printf("perplexity %.8g\n", std::exp(mean));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunPerplexity(const std::vector<std::string>& args) {
@@ -155,6 +198,7 @@ int RunPerplexity(const std::vector<std::string>& args) {
       return Fail(InvalidArgument(where + "the text is " + std::to_string(ids->size()) +
                                   " token(s); scoring needs at least 2"));
     }
+    if (a.window > 0) return RunWindowed(**loaded, a, *ids);
     const int64_t n = static_cast<int64_t>(ids->size());
     // With --ctx the context is a limit; without it, it grows to the text up to the trained context.
     const int64_t trained = std::max((*loaded)->n_ctx, (*loaded)->config.context_length);
