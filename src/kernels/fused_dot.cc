@@ -136,6 +136,93 @@ float DotQ4_KAvx2(const uint8_t* row, const float* x, int64_t n) {
   return sum;
 }
 
+// Q6_K: 210-byte super-blocks of 128 bytes of low nibbles, 64 bytes of high bit pairs, 16 int8 scales and an f16
+// d; w = (d·scale)·(q − 32). In each 128-element half, quarter k of element l takes its low nibble from byte
+// 32·(k mod 2) + l (high nibble when k ≥ 2) and its top two bits from bits 2k of qh[l]; 16 elements per scale.
+__attribute__((target("avx512f")))
+float DotQ6_KAvx512(const uint8_t* row, const float* x, int64_t n) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  const __m128i nibble = _mm_set1_epi8(0x0F), pair = _mm_set1_epi8(0x03);
+  const __m512i bias = _mm512_set1_epi32(32);
+  for (int64_t b = 0; b < n / 256; ++b, row += 210, x += 256) {
+    const float d = ScaleOf(row + 208);
+    const int8_t* scales = reinterpret_cast<const int8_t*>(row + 192);
+    for (int half = 0; half < 2; ++half) {
+      const uint8_t* ql = row + 64 * half;
+      const uint8_t* qh = row + 128 + 32 * half;
+      for (int quarter = 0; quarter < 4; ++quarter) {
+        for (int part = 0; part < 2; ++part) {
+          const uint8_t* low_src = ql + 32 * (quarter % 2) + 16 * part;
+          const __m128i low_bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(low_src));
+          const __m128i high_bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qh + 16 * part));
+          const __m128i low = _mm_and_si128(_mm_srli_epi16(low_bytes, 4 * (quarter / 2)), nibble);
+          const __m128i high = _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(high_bytes, 2 * quarter), pair), 4);
+          const __m512i q = _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_or_si128(low, high)), bias);
+          const float scale = d * static_cast<float>(scales[8 * half + 2 * quarter + part]);
+          const __m512 w = _mm512_mul_ps(_mm512_set1_ps(scale), _mm512_cvtepi32_ps(q));
+          const __m512 xs = _mm512_loadu_ps(x + 128 * half + 32 * quarter + 16 * part);
+          if (part == 0) {
+            acc0 = _mm512_fmadd_ps(w, xs, acc0);
+          } else {
+            acc1 = _mm512_fmadd_ps(w, xs, acc1);
+          }
+        }
+      }
+    }
+  }
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, _mm512_add_ps(acc0, acc1));
+  float sum = 0.0f;
+  for (float v : lanes) sum += v;
+  return sum;
+}
+
+__attribute__((target("avx2,fma")))
+float DotQ6_KAvx2(const uint8_t* row, const float* x, int64_t n) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  const __m128i nibble = _mm_set1_epi8(0x0F), pair = _mm_set1_epi8(0x03);
+  const __m256i bias = _mm256_set1_epi32(32);
+  for (int64_t b = 0; b < n / 256; ++b, row += 210, x += 256) {
+    const float d = ScaleOf(row + 208);
+    const int8_t* scales = reinterpret_cast<const int8_t*>(row + 192);
+    for (int half = 0; half < 2; ++half) {
+      const uint8_t* ql = row + 64 * half;
+      const uint8_t* qh = row + 128 + 32 * half;
+      for (int quarter = 0; quarter < 4; ++quarter) {
+        for (int part = 0; part < 4; ++part) {  // 8 elements at a time; two parts per scale
+          const uint8_t* low_src = ql + 32 * (quarter % 2) + 8 * part;
+          const __m128i low_bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(low_src));
+          const __m128i high_bytes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(qh + 8 * part));
+          const __m128i low = _mm_and_si128(_mm_srli_epi16(low_bytes, 4 * (quarter / 2)), nibble);
+          const __m128i high = _mm_slli_epi16(_mm_and_si128(_mm_srli_epi16(high_bytes, 2 * quarter), pair), 4);
+          const __m256i q = _mm256_sub_epi32(_mm256_cvtepu8_epi32(_mm_or_si128(low, high)), bias);
+          const float scale = d * static_cast<float>(scales[8 * half + 2 * quarter + part / 2]);
+          const __m256 w = _mm256_mul_ps(_mm256_set1_ps(scale), _mm256_cvtepi32_ps(q));
+          const __m256 xs = _mm256_loadu_ps(x + 128 * half + 32 * quarter + 8 * part);
+          if (part % 2 == 0) {
+            acc0 = _mm256_fmadd_ps(w, xs, acc0);
+          } else {
+            acc1 = _mm256_fmadd_ps(w, xs, acc1);
+          }
+        }
+      }
+    }
+  }
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, _mm256_add_ps(acc0, acc1));
+  float sum = 0.0f;
+  for (float v : lanes) sum += v;
+  return sum;
+}
+
+FusedDotFn PickQ6_K() {
+  switch (KernelIsa()) {
+    case IsaLevel::kAvx512: return DotQ6_KAvx512;
+    case IsaLevel::kAvx2: return DotQ6_KAvx2;
+    default: return nullptr;
+  }
+}
+
 FusedDotFn PickQ4_K() {
   switch (KernelIsa()) {
     case IsaLevel::kAvx512: return DotQ4_KAvx512;
@@ -154,6 +241,7 @@ FusedDotFn PickQ8_0() {
 
 const FusedDotFn kQ8_0 = PickQ8_0();
 const FusedDotFn kQ4_K = PickQ4_K();
+const FusedDotFn kQ6_K = PickQ6_K();
 
 }  // namespace
 
@@ -161,6 +249,7 @@ FusedDotFn FusedDot(GgmlType type) {
   switch (type) {
     case GgmlType::kQ8_0: return kQ8_0;
     case GgmlType::kQ4_K: return kQ4_K;
+    case GgmlType::kQ6_K: return kQ6_K;
     default: return nullptr;
   }
 }

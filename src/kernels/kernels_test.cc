@@ -96,7 +96,7 @@ TEST(FastDecodeTest, BitExactWithTheReferenceDecoders) {
 
 // Each fused kernel (the one this CPU dispatches to) against a double-precision dot on the reference decoding.
 TEST(FusedDotTest, MatchesTheReferenceDecoding) {
-  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K}) {
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
     const FusedDotFn dot = FusedDot(type);
     if (dot == nullptr) GTEST_SKIP() << "no fused kernels at ISA level " << IsaLevelName(KernelIsa());
     const Quantized q = MakeMatrix(type, 6, 768, 9);
