@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/format_bytes.h"
+
 namespace baleen {
 namespace {
 
@@ -39,8 +41,8 @@ void PrefaultWeights(const GgufModel& gguf, const std::function<void(uint64_t, u
   uint64_t next_report = 0;
   for (const GgufTensorInfo* t : gguf.tensors()) {
     const uint8_t* data = t->data.data();
-    madvise(const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(reinterpret_cast<uintptr_t>(data) & ~(page - 1))),
-            t->size_bytes + (reinterpret_cast<uintptr_t>(data) & (page - 1)), MADV_WILLNEED);
+    const uintptr_t start = reinterpret_cast<uintptr_t>(data), aligned = start & ~(page - 1);  // madvise wants pages
+    madvise(reinterpret_cast<void*>(aligned), t->size_bytes + (start - aligned), MADV_WILLNEED);
     for (uint64_t off = 0; off < t->size_bytes; off += page) sink = sink + data[off];
     done += t->size_bytes;
     if (done >= next_report || done == total) {
@@ -51,18 +53,6 @@ void PrefaultWeights(const GgufModel& gguf, const std::function<void(uint64_t, u
 }
 
 }  // namespace
-
-std::string FormatBytes(uint64_t bytes) {
-  char buf[32];
-  if (bytes < 1024) {
-    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
-  } else if (bytes < (1ull << 30)) {
-    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
-  } else {
-    std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(bytes) / (1ull << 30));
-  }
-  return buf;
-}
 
 int64_t DefaultContext(const ModelConfig& config, const CacheGeometry& geometry) {
   const int64_t trained = config.context_length > 0 ? config.context_length : 4096;

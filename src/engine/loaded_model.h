@@ -41,7 +41,4 @@ int64_t DefaultContext(const ModelConfig& config, const CacheGeometry& geometry)
 // "model NAME · deepseek2 · 1.2 GiB · ctx 4096 (cache 120 MiB) · 8 threads"
 std::string DescribeLoadedModel(const LoadedModel& m, const std::string& path, int threads);
 
-// Human-readable bytes: "512 B", "3.4 MiB", "1.20 GiB".
-std::string FormatBytes(uint64_t bytes);
-
 }  // namespace baleen

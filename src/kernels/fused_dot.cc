@@ -3,16 +3,12 @@
 // differs from the tile path.
 #include "kernels/fused_dot.h"
 
-// GCC 12 warns inside its own AVX-512 headers (the undefined-vector idiom of the conversion intrinsics).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <immintrin.h>
-
 #include <cstring>
 
 #include "base/float16.h"
 #include "formats/quants/quants_k_blocks.h"
 #include "kernels/cpu_features.h"
+#include "kernels/simd.h"
 
 namespace baleen {
 namespace {
@@ -36,11 +32,7 @@ float DotQ8_0Avx512(const uint8_t* row, const float* x, int64_t n) {
     acc0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x), acc0);
     acc1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + 16), acc1);
   }
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, _mm512_add_ps(acc0, acc1));
-  float sum = 0.0f;
-  for (float v : lanes) sum += v;
-  return sum;
+  return simd::HorizontalSum(_mm512_add_ps(acc0, acc1));
 }
 
 __attribute__((target("avx2,fma")))
@@ -57,11 +49,7 @@ float DotQ8_0Avx2(const uint8_t* row, const float* x, int64_t n) {
       acc1 = _mm256_fmadd_ps(wb, _mm256_loadu_ps(x + 8 * (k + 1)), acc1);
     }
   }
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, _mm256_add_ps(acc0, acc1));
-  float sum = 0.0f;
-  for (float v : lanes) sum += v;
-  return sum;
+  return simd::HorizontalSum(_mm256_add_ps(acc0, acc1));
 }
 
 // Q4_K: 144-byte super-blocks of f16 d and dmin, 12 bytes of 6-bit (scale, min) pairs and 128 bytes of nibbles;
@@ -97,11 +85,7 @@ float DotQ4_KAvx512(const uint8_t* row, const float* x, int64_t n) {
       }
     }
   }
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, _mm512_add_ps(acc0, acc1));
-  float sum = 0.0f;
-  for (float v : lanes) sum += v;
-  return sum;
+  return simd::HorizontalSum(_mm512_add_ps(acc0, acc1));
 }
 
 __attribute__((target("avx2,fma")))
@@ -129,11 +113,7 @@ float DotQ4_KAvx2(const uint8_t* row, const float* x, int64_t n) {
       }
     }
   }
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, _mm256_add_ps(acc0, acc1));
-  float sum = 0.0f;
-  for (float v : lanes) sum += v;
-  return sum;
+  return simd::HorizontalSum(_mm256_add_ps(acc0, acc1));
 }
 
 // Q6_K: 210-byte super-blocks of 128 bytes of low nibbles, 64 bytes of high bit pairs, 16 int8 scales and an f16
@@ -170,11 +150,7 @@ float DotQ6_KAvx512(const uint8_t* row, const float* x, int64_t n) {
       }
     }
   }
-  alignas(64) float lanes[16];
-  _mm512_store_ps(lanes, _mm512_add_ps(acc0, acc1));
-  float sum = 0.0f;
-  for (float v : lanes) sum += v;
-  return sum;
+  return simd::HorizontalSum(_mm512_add_ps(acc0, acc1));
 }
 
 __attribute__((target("avx2,fma")))
@@ -208,11 +184,7 @@ float DotQ6_KAvx2(const uint8_t* row, const float* x, int64_t n) {
       }
     }
   }
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, _mm256_add_ps(acc0, acc1));
-  float sum = 0.0f;
-  for (float v : lanes) sum += v;
-  return sum;
+  return simd::HorizontalSum(_mm256_add_ps(acc0, acc1));
 }
 
 FusedDotFn PickQ6_K() {

@@ -4,11 +4,6 @@
 // blocks. Integer kernels on 8-bit activations are the speed issue's next step.
 #include "kernels/matmul.h"
 
-// GCC 12 warns inside its own AVX-512 headers (the undefined-vector idiom of some intrinsics).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <immintrin.h>
-
 #include <algorithm>
 #include <vector>
 
@@ -18,6 +13,7 @@
 #include "kernels/cpu_features.h"
 #include "kernels/fast_decode.h"
 #include "kernels/fused_dot.h"
+#include "kernels/simd.h"
 
 namespace baleen {
 namespace {
@@ -96,12 +92,9 @@ void Dot4x4Avx512(const float* const* rows, const float* x, int64_t ldx, int64_t
   }
   for (int r = 0; r < 4; ++r) {
     for (int t = 0; t < 4; ++t) {
-      alignas(64) float lanes[16];
-      _mm512_store_ps(lanes, acc[r][t]);
-      float sum = 0.0f;
-      for (int64_t k = c; k < n; ++k) sum += rows[r][k] * x[t * ldx + k];
-      for (float v : lanes) sum += v;
-      out[r][t] = sum;
+      float tail = 0.0f;
+      for (int64_t k = c; k < n; ++k) tail += rows[r][k] * x[t * ldx + k];
+      out[r][t] = simd::HorizontalSum(acc[r][t], tail);
     }
   }
 }
@@ -122,12 +115,9 @@ void Dot4x4Avx2(const float* const* rows, const float* x, int64_t ldx, int64_t n
   }
   for (int r = 0; r < 4; ++r) {
     for (int t = 0; t < 4; ++t) {
-      alignas(32) float lanes[8];
-      _mm256_store_ps(lanes, acc[r][t]);
-      float sum = 0.0f;
-      for (int64_t k = c; k < n; ++k) sum += rows[r][k] * x[t * ldx + k];
-      for (float v : lanes) sum += v;
-      out[r][t] = sum;
+      float tail = 0.0f;
+      for (int64_t k = c; k < n; ++k) tail += rows[r][k] * x[t * ldx + k];
+      out[r][t] = simd::HorizontalSum(acc[r][t], tail);
     }
   }
 }

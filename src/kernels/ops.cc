@@ -13,6 +13,10 @@ void RmsNorm(const float* x, const float* w, int64_t n, float eps, float* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = w[i] * (x[i] * scale);
 }
 
+void RmsNormRows(const float* x, const float* w, int64_t n, int64_t width, float eps, float* out) {
+  for (int64_t t = 0; t < n; ++t) RmsNorm(x + t * width, w, width, eps, out + t * width);
+}
+
 void SiluMul(float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];

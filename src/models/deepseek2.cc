@@ -98,9 +98,9 @@ class Deepseek2Model : public Model {
     const int64_t dim = config_.dim;
     const float eps = static_cast<float>(config_.rms_norm_eps);
     std::vector<float> xn(static_cast<size_t>(n * dim));
-    for (int64_t t = 0; t < n; ++t) RmsNorm(x + t * dim, l.attn.attn_norm.data(), dim, eps, &xn[t * dim]);
+    RmsNormRows(x, l.attn.attn_norm.data(), n, dim, eps, xn.data());
     mla_.Forward(l.attn, i, xn.data(), n, pos, cache, options_.mla_mode, x);
-    for (int64_t t = 0; t < n; ++t) RmsNorm(x + t * dim, l.ffn_norm.data(), dim, eps, &xn[t * dim]);
+    RmsNormRows(x, l.ffn_norm.data(), n, dim, eps, xn.data());
     if (l.moe) {
       AddMoe(l.experts, config_.moe, xn.data(), n, dim, x);
     } else {

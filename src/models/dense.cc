@@ -143,9 +143,9 @@ void DenseModel::Layer(int64_t layer, float* x, int64_t n, int64_t pos, KvCache&
   const int64_t dim = config_.dim;
   const float eps = static_cast<float>(config_.rms_norm_eps);
   std::vector<float> xn(static_cast<size_t>(n * dim));
-  for (int64_t t = 0; t < n; ++t) RmsNorm(x + t * dim, l.attn_norm.data(), dim, eps, &xn[t * dim]);
+  RmsNormRows(x, l.attn_norm.data(), n, dim, eps, xn.data());
   Attention(l, layer, xn.data(), n, pos, cache, x);
-  for (int64_t t = 0; t < n; ++t) RmsNorm(x + t * dim, l.ffn_norm.data(), dim, eps, &xn[t * dim]);
+  RmsNormRows(x, l.ffn_norm.data(), n, dim, eps, xn.data());
   AddFfn(l.ffn, xn.data(), n, 1.0f, x);
 }
 

@@ -89,9 +89,7 @@ std::vector<float> MlaAttention::Queries(const MlaWeights& l, const float* xn, i
     const int64_t rank = l.wq_a.rows;
     std::vector<float> c_q(static_cast<size_t>(n * rank));
     MatMul(l.wq_a, xn, n, c_q.data());
-    for (int64_t t = 0; t < n; ++t) {
-      RmsNorm(&c_q[t * rank], l.q_norm.data(), rank, static_cast<float>(config_.rms_norm_eps), &c_q[t * rank]);
-    }
+    RmsNormRows(c_q.data(), l.q_norm.data(), n, rank, static_cast<float>(config_.rms_norm_eps), c_q.data());
     MatMul(l.wq_b, c_q.data(), n, q.data());
   } else {
     MatMul(l.wq, xn, n, q.data());

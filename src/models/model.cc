@@ -52,10 +52,8 @@ Status Model::Forward(std::span<const int32_t> tokens, int64_t pos, KvCache& cac
   }
   const int64_t first = which == LogitsFor::kLast ? n - 1 : 0, n_out = n - first;
   std::vector<float> normed(static_cast<size_t>(n_out * dim));
-  for (int64_t t = 0; t < n_out; ++t) {
-    RmsNorm(&x[(first + t) * dim], output_norm_.data(), dim, static_cast<float>(config_.rms_norm_eps),
-            &normed[t * dim]);
-  }
+  RmsNormRows(&x[first * dim], output_norm_.data(), n_out, dim, static_cast<float>(config_.rms_norm_eps),
+              normed.data());
   logits.resize(static_cast<size_t>(n_out * config_.vocab_size));
   MatMul(output_, normed.data(), n_out, logits.data());
   return Status::Ok();

@@ -9,9 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "base/thread_pool.h"
 #include "baleen/cli_util.h"
 #include "baleen/commands.h"
+#include "base/format_bytes.h"
+#include "base/thread_pool.h"
 #include "engine/sampler.h"
 #include "engine/session.h"
 

@@ -8,6 +8,7 @@
 
 #include "baleen/cli_util.h"
 #include "baleen/commands.h"
+#include "base/format_bytes.h"
 #include "formats/gguf/gguf_model.h"
 #include "formats/model_config.h"
 #include "formats/tokenizer_info.h"
@@ -128,19 +129,6 @@ nlohmann::json BuildJson(const InspectOptions& options, const GgufModel& model, 
   return j;
 }
 
-std::string HumanBytes(uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes);
-  int unit = 0;
-  while (value >= 1024 && unit < 4) {
-    value /= 1024;
-    ++unit;
-  }
-  char out[32];
-  std::snprintf(out, sizeof(out), unit == 0 ? "%.0f %s" : "%.2f %s", value, units[unit]);
-  return out;
-}
-
 std::string ParamText(const ResolvedParam& p) {
   const nlohmann::json v = ParamJson(p);
   return v.is_string() ? v.get<std::string>() : v.dump();
@@ -151,7 +139,7 @@ void PrintText(const InspectOptions& options, const GgufModel& model, const Mode
   const TensorStats stats = ComputeStats(model);
   std::printf("file:           %s", options.path.c_str());
   if (model.shards().size() > 1) std::printf(" (+%zu more shards)", model.shards().size() - 1);
-  std::printf("\nformat:         GGUF v%u, %s\n", model.first().version(), HumanBytes(model.total_file_bytes()).c_str());
+  std::printf("\nformat:         GGUF v%u, %s\n", model.first().version(), FormatBytes(model.total_file_bytes()).c_str());
   std::printf("architecture:   %s\n", ArchitectureName(config.arch));
   std::printf("hyperparameters:\n");
   for (const ResolvedParam& p : config.params) {
@@ -175,7 +163,7 @@ void PrintText(const InspectOptions& options, const GgufModel& model, const Mode
               tokenizer.has_chat_template ? ("present (" + std::to_string(tokenizer.chat_template_bytes) + " bytes)").c_str()
                                           : "absent");
   std::printf("tensors:        %zu, %.3f M parameters, %s of weights, %.3f bits per weight\n", model.tensors().size(),
-              static_cast<double>(stats.n_params) / 1e6, HumanBytes(stats.tensor_bytes).c_str(),
+              static_cast<double>(stats.n_params) / 1e6, FormatBytes(stats.tensor_bytes).c_str(),
               stats.n_params > 0 ? 8.0 * static_cast<double>(stats.tensor_bytes) / stats.n_params : 0.0);
   std::printf("tensor types:  ");
   for (const auto& [type, count] : stats.type_counts) std::printf(" %s×%d", type.c_str(), count);

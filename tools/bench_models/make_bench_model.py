@@ -28,6 +28,7 @@ sys.path.insert(0, str(HERE.parent / "reference"))
 sys.path.insert(0, str(HERE.parent / "gguf_reference"))
 import gguf_io as gio  # noqa: E402
 import gguf_ref  # noqa: E402
+from make_models import gpt2_byte_tokens  # noqa: E402
 
 TEMPLATES = HERE.parents[1] / "src" / "text" / "templates"  # verbatim tokenizer_config.json chat templates
 
@@ -58,21 +59,8 @@ MATRIX_STD = 0.02
 CHUNK_ELEMS = 1 << 22  # elements generated per write
 
 
-def byte_tokens():
-    """GPT-2 bytes_to_unicode, listed in byte order."""
-    printable = set(range(ord("!"), ord("~") + 1)) | set(range(0xA1, 0xAD)) | set(range(0xAE, 0x100))
-    out, n = [], 0
-    for b in range(256):
-        if b in printable:
-            out.append(chr(b))
-        else:
-            out.append(chr(256 + n))
-            n += 1
-    return out
-
-
 def tokenizer_kvs(s):
-    tokens, types = byte_tokens(), [1] * 256
+    tokens, types = gpt2_byte_tokens(), [1] * 256
     for i in range(256, s["n_vocab"]):
         text, t = s["specials"].get(i, (f"[PAD{i}]", 1))
         tokens.append(text)
@@ -89,10 +77,9 @@ def tokenizer_kvs(s):
         [gio.kv_str("tokenizer.chat_template", (TEMPLATES / s["template"]).read_text(encoding="utf-8"))]
 
 
-def model_kvs(s, type_name):
+def header_kvs(s, type_name, n_head_kv):
+    """general.* and the hyperparameters every architecture writes, in the converter's order."""
     a = s["arch"]
-    if a == "deepseek2":
-        return deepseek2_kvs(s, type_name)
     return [gio.kv_str("general.architecture", a),
             gio.kv_str("general.name", s["name"]),
             gio.kv_u32("general.file_type", FILE_TYPE[type_name]),
@@ -101,23 +88,22 @@ def model_kvs(s, type_name):
             gio.kv_u32(f"{a}.block_count", s["n_layer"]),
             gio.kv_u32(f"{a}.feed_forward_length", s["n_ff"]),
             gio.kv_u32(f"{a}.attention.head_count", s["n_head"]),
-            gio.kv_u32(f"{a}.attention.head_count_kv", s["n_head_kv"]),
-            gio.kv_f32(f"{a}.rope.freq_base", s["freq_base"]),
-            gio.kv_f32(f"{a}.attention.layer_norm_rms_epsilon", s["rms_eps"])] + tokenizer_kvs(s) + \
-           [gio.kv_u32("general.quantization_version", 2)]
+            gio.kv_u32(f"{a}.attention.head_count_kv", n_head_kv)]
+
+
+def model_kvs(s, type_name):
+    a = s["arch"]
+    if a == "deepseek2":
+        return deepseek2_kvs(s, type_name)
+    return header_kvs(s, type_name, s["n_head_kv"]) + \
+        [gio.kv_f32(f"{a}.rope.freq_base", s["freq_base"]),
+         gio.kv_f32(f"{a}.attention.layer_norm_rms_epsilon", s["rms_eps"])] + tokenizer_kvs(s) + \
+        [gio.kv_u32("general.quantization_version", 2)]
 
 
 def deepseek2_kvs(s, type_name):
-    a, H = "deepseek2", s["n_head"]
-    kvs = [gio.kv_str("general.architecture", a),
-           gio.kv_str("general.name", s["name"]),
-           gio.kv_u32("general.file_type", FILE_TYPE[type_name]),
-           gio.kv_u32(f"{a}.context_length", s["context"]),
-           gio.kv_u32(f"{a}.embedding_length", s["n_embd"]),
-           gio.kv_u32(f"{a}.block_count", s["n_layer"]),
-           gio.kv_u32(f"{a}.feed_forward_length", s["n_ff"]),
-           gio.kv_u32(f"{a}.attention.head_count", H),
-           gio.kv_u32(f"{a}.attention.head_count_kv", 1),
+    a = "deepseek2"
+    kvs = header_kvs(s, type_name, 1) + [  # MLA converts into MQA: one KV head
            gio.kv_u32(f"{a}.attention.key_length", s["kv_lora"] + s["rope"]),
            gio.kv_u32(f"{a}.attention.value_length", s["kv_lora"]),
            gio.kv_u32(f"{a}.attention.key_length_mla", s["nope"] + s["rope"]),
