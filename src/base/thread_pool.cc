@@ -101,6 +101,9 @@ void ThreadPool::ParallelFor(int64_t n, int64_t grain, const Body& fn) {
     fn(0, n, 0);
     return;
   }
+  // One loop at a time: the job state below is shared. Callers on different threads (the server's engine thread and
+  // a test's main thread, say) take turns instead of corrupting each other's loop.
+  std::lock_guard caller_lock(caller_mutex_);
   body_ = &fn;
   n_ = n;
   grain_ = grain;

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -31,7 +32,7 @@ class ThreadPool {
 
   // Calls fn(begin, end, thread) over [0, n) in chunks of `grain` (≥ 1) indices; `thread` in [0, n_threads())
   // identifies the executing thread for per-thread scratch. Returns when every chunk is done. A call from inside a
-  // loop body runs serially on the calling thread.
+  // loop body runs serially on the calling thread; calls from different threads run one after the other.
   using Body = std::function<void(int64_t begin, int64_t end, int thread)>;
   void ParallelFor(int64_t n, int64_t grain, const Body& fn);
 
@@ -41,6 +42,7 @@ class ThreadPool {
   void RunChunks(uint32_t generation, int thread);
 
   std::vector<std::thread> workers_;
+  std::mutex caller_mutex_;  // held by the thread whose loop is running
   // Job state, published by bumping `next_` to (generation << 32 | 0).
   const Body* body_ = nullptr;
   int64_t n_ = 0, grain_ = 1;

@@ -27,14 +27,26 @@ class ChatPromptBuilder {
   // chat_format: "" for the model's own template, a built-in template name, or deepseek-v3.2 / deepseek-v4.
   static Result<ChatPromptBuilder> Create(const LoadedModel& model, const std::string& chat_format);
 
-  Result<ChatPrompt> Build(const nlohmann::ordered_json& messages, bool thinking) const;
+  // `tools`: null or an OpenAI tools array. Templates that render tools get them; for those that do not (DeepSeek's
+  // own), the tool list is described in a system message in the model card's format, as untrusted text.
+  Result<ChatPrompt> Build(const nlohmann::ordered_json& messages, bool thinking,
+                           const nlohmann::ordered_json& tools = nullptr) const;
+  // Whether the model's vocabulary and template know a tool-call syntax at all.
+  bool supports_tools() const;
+  // Whether the template is a reasoning one (R1 style: mentions </think>).
+  bool reasons() const { return source_.find("think>") != std::string::npos; }
   const std::string& template_name() const { return name_; }
 
  private:
   ChatPromptBuilder(const LoadedModel& model) : model_(&model) {}
-  Result<std::string> Render(const nlohmann::ordered_json& messages, bool thinking) const;
+  Result<std::string> Render(const nlohmann::ordered_json& messages, bool thinking,
+                             const nlohmann::ordered_json& tools) const;
+
+  Status CheckNoControlText(const nlohmann::ordered_json& value, const std::string& path, bool skip_contents) const;
+  void CollectControlTexts();
 
   const LoadedModel* model_;
+  std::vector<std::string> control_texts_;  // the literal text of every added token
   std::string name_, source_;
   std::optional<jinja::Template> template_;
   std::optional<NativeChatFormat> native_;

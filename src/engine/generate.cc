@@ -1,9 +1,10 @@
-// The decode loop. Text passes token → UTF-8 (StreamDecoder) → stop strings → reasoning/answer split, so a stop
-// string is never emitted and a marker split across tokens is still recognized.
+// The decode loop, one step at a time. Text passes token → UTF-8 (StreamDecoder) → stop strings → reasoning/answer
+// split, so a stop string is never emitted and a marker split across tokens is still recognized.
 #include "engine/generate.h"
 
 #include <algorithm>
-#include <chrono>
+#include <numeric>
+#include <optional>
 
 #include "engine/stop_strings.h"
 #include "text/tokenizer/detokenizer.h"
@@ -11,8 +12,11 @@
 namespace baleen {
 namespace {
 
-double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+// Rows of logits kept at once when every prompt position needs them (prompt log-probs): each row is vocab floats.
+constexpr int64_t kPromptLogprobChunk = 32;
+
+double Seconds(std::chrono::steady_clock::time_point from, std::chrono::steady_clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
 }
 
 void Accumulate(const OutputDelta& delta, GenerationResult& result) {
@@ -21,7 +25,38 @@ void Accumulate(const OutputDelta& delta, GenerationResult& result) {
   result.tool_calls.insert(result.tool_calls.end(), delta.tool_calls.begin(), delta.tool_calls.end());
 }
 
+// The log-prob of `token` in a log-softmax row, with the k most likely tokens (ties to the lowest id).
+TokenLogprob MakeLogprob(std::span<const float> row, int32_t token, int k, std::vector<int32_t>& order) {
+  TokenLogprob out;
+  out.token = token;
+  out.logprob = row[static_cast<size_t>(token)];
+  k = std::min<int>(k, static_cast<int>(row.size()));
+  if (k <= 0) return out;
+  order.resize(row.size());
+  std::iota(order.begin(), order.end(), 0);
+  auto better = [&](int32_t a, int32_t b) { return row[a] > row[b] || (row[a] == row[b] && a < b); };
+  std::partial_sort(order.begin(), order.begin() + k, order.end(), better);
+  for (int i = 0; i < k; ++i) out.top.emplace_back(order[i], row[static_cast<size_t>(order[i])]);
+  return out;
+}
+
+DecodeOptions SkipSpecialTokens() {  // control tokens (EOS, role markers) are never answer text
+  DecodeOptions options;
+  options.skip_special_tokens = true;
+  return options;
+}
+
 }  // namespace
+
+struct Generation::TextPipeline {
+  TextPipeline(const Tokenizer& tokenizer, const GenerationRequest& request)
+      : decoder(tokenizer, SkipSpecialTokens()),
+        stops(request.stop),
+        parser(request.output) {}
+  StreamDecoder decoder;
+  StopStringMatcher stops;
+  OutputParser parser;
+};
 
 const char* FinishReasonName(FinishReason reason) {
   switch (reason) {
@@ -43,72 +78,186 @@ std::vector<int32_t> EndOfGenerationIds(const Tokenizer& tokenizer) {
   return ids;
 }
 
-Result<GenerationResult> Generate(Session& session, const Tokenizer& tokenizer, const GenerationRequest& request,
-                                  const DeltaCallback& on_delta, const std::atomic<bool>* cancel) {
+Generation::Generation(Session& session, const Tokenizer& tokenizer, GenerationRequest request)
+    : session_(session),
+      tokenizer_(tokenizer),
+      request_(std::move(request)),
+      text_(std::make_unique<TextPipeline>(tokenizer, request_)),
+      sampler_(request_.sampling, session.model().vocab_size()),
+      end_ids_(EndOfGenerationIds(tokenizer)),
+      in_reasoning_(request_.output.starts_in_reasoning),
+      t_start_(std::chrono::steady_clock::now()) {}
+
+Generation::~Generation() = default;
+
+Result<std::unique_ptr<Generation>> Generation::Start(Session& session, const Tokenizer& tokenizer,
+                                                      GenerationRequest request) {
   const int64_t vocab = session.model().vocab_size();
   RETURN_IF_ERROR(ValidateSamplingParams(request.sampling, vocab));
-  if (request.prompt.empty()) return InvalidArgument("the prompt is empty");
-  GenerationResult result;
-  result.prompt_tokens = static_cast<int64_t>(request.prompt.size());
-
-  // Reuse the cached prefix, but always re-evaluate at least the last prompt token to get its logits.
-  const auto t_prompt = std::chrono::steady_clock::now();
-  const int64_t reuse = std::min(session.CommonPrefix(request.prompt), result.prompt_tokens - 1);
-  result.cached_tokens = reuse;
-  session.Truncate(reuse);
-  std::vector<float> logits;
-  RETURN_IF_ERROR(session.Append(std::span(request.prompt).subspan(static_cast<size_t>(reuse)), LogitsFor::kLast,
-                                 &logits));
-  result.prompt_seconds = Seconds(t_prompt);
-
-  const auto t_gen = std::chrono::steady_clock::now();
-  Sampler sampler(request.sampling, vocab);
-  const std::vector<int32_t> end_ids = EndOfGenerationIds(tokenizer);
-  DecodeOptions decode_options;
-  decode_options.skip_special_tokens = true;  // EOS and other control tokens are never answer text
-  StreamDecoder decoder(tokenizer, decode_options);
-  StopStringMatcher stops(request.stop);
-  OutputParser parser(request.output);
-  bool in_reasoning = request.output.starts_in_reasoning;
-  bool client_gone = false;
-  auto emit = [&](const OutputDelta& delta) {
-    if (delta.empty()) return;
-    if (!delta.content.empty() || !delta.tool_calls.empty()) in_reasoning = false;
-    if (!delta.reasoning.empty() && delta.content.empty()) in_reasoning = true;
-    Accumulate(delta, result);
-    if (on_delta && !on_delta(delta)) client_gone = true;
-  };
-
-  result.finish = FinishReason::kLength;
-  while (request.max_tokens < 0 || static_cast<int64_t>(result.tokens.size()) < request.max_tokens) {
-    if (cancel != nullptr && cancel->load()) {
-      result.finish = FinishReason::kCancelled;
-      break;
+  const auto n = static_cast<int64_t>(request.prompt.size());
+  if (n == 0) return InvalidArgument("the prompt is empty");
+  for (int32_t id : request.prompt) {
+    if (id < 0 || id >= vocab) {
+      return InvalidArgument("prompt token " + std::to_string(id) + " is outside the vocabulary of " +
+                             std::to_string(vocab));
     }
-    const int32_t token = sampler.Sample(logits, session.tokens());
-    if (!request.ignore_eos && std::find(end_ids.begin(), end_ids.end(), token) != end_ids.end()) {
-      result.finish = FinishReason::kStop;
-      break;
-    }
-    result.tokens.push_back(token);
-    if (in_reasoning) ++result.reasoning_tokens;
-    StopStringMatcher::Result text = stops.Push(decoder.Push(token));
-    emit(parser.Push(text.emit));
-    if (text.stopped) {
-      result.finish = FinishReason::kStop;
-      break;
-    }
-    if (client_gone) {
-      result.finish = FinishReason::kCancelled;
-      break;
-    }
-    if (session.tokens().size() >= static_cast<size_t>(session.n_ctx())) break;  // context full: "length"
-    RETURN_IF_ERROR(session.Append(std::span(&token, 1), LogitsFor::kLast, &logits));
   }
-  if (!stops.stopped()) emit(parser.Push(stops.Push(decoder.Finish()).emit + stops.Flush()));
-  emit(parser.Finish());
-  result.generation_seconds = Seconds(t_gen);
-  return result;
+  if (n > session.n_ctx()) {
+    return ResourceExhausted("the prompt has " + std::to_string(n) + " tokens but the context holds " +
+                             std::to_string(session.n_ctx()) + " (raise --ctx or shorten the input)");
+  }
+  std::unique_ptr<Generation> g(new Generation(session, tokenizer, std::move(request)));
+  if (g->request_.json_object) {
+    g->json_.emplace(g->request_.json_object, g->end_ids_);
+    g->json_active_ = !g->request_.output.starts_in_reasoning;
+  }
+  // Reuse the cached prefix, but always re-evaluate at least the last prompt token to get its logits (and all of
+  // them when their log-probs are wanted).
+  const int64_t reuse = g->request_.prompt_logprobs ? 0 : std::min(session.CommonPrefix(g->request_.prompt), n - 1);
+  session.Truncate(reuse);
+  g->evaluated_ = reuse;
+  g->result_.prompt_tokens = n;
+  g->result_.cached_tokens = reuse;
+  return g;
+}
+
+Result<bool> Generation::Step(const DeltaCallback& on_delta) {
+  if (done_) return false;
+  if (cancelled_) {
+    Finish(FinishReason::kCancelled, on_delta);
+  } else {
+    Status status = prefilling() ? PrefillStep() : DecodeStep(on_delta);
+    if (!status.ok()) {
+      done_ = true;
+      return status;
+    }
+  }
+  return !done_;
+}
+
+Status Generation::PrefillStep() {
+  const auto n = static_cast<int64_t>(request_.prompt.size());
+  const bool all_rows = request_.prompt_logprobs;
+  const int64_t count = std::min({session_.n_batch(), n - evaluated_, all_rows ? kPromptLogprobChunk : n});
+  const bool last = evaluated_ + count == n;
+  const LogitsFor which = all_rows ? LogitsFor::kAll : LogitsFor::kLast;
+  std::vector<float> logits;
+  RETURN_IF_ERROR(session_.Append(std::span(request_.prompt).subspan(static_cast<size_t>(evaluated_), count), which,
+                                  all_rows || last ? &logits : nullptr));
+  if (all_rows) RecordPromptLogprobs(logits, evaluated_, count);
+  if (last) {
+    const size_t vocab = static_cast<size_t>(session_.model().vocab_size());
+    logits_.assign(logits.end() - static_cast<ptrdiff_t>(vocab), logits.end());
+    t_first_token_ = std::chrono::steady_clock::now();
+    result_.prompt_seconds = Seconds(t_start_, t_first_token_);
+  }
+  evaluated_ += count;
+  return Status::Ok();
+}
+
+// Row r of `logits` is position first_row_pos + r; it predicts the prompt token after it.
+void Generation::RecordPromptLogprobs(std::span<const float> logits, int64_t first_row_pos, int64_t rows) {
+  const size_t vocab = static_cast<size_t>(session_.model().vocab_size());
+  std::vector<float> row(vocab);
+  std::vector<int32_t> order;
+  for (int64_t r = 0; r < rows; ++r) {
+    const auto next = static_cast<size_t>(first_row_pos + r + 1);
+    if (next >= request_.prompt.size()) break;
+    LogSoftmax(logits.subspan(static_cast<size_t>(r) * vocab, vocab), row);
+    result_.prompt_logprobs.push_back(MakeLogprob(row, request_.prompt[next], request_.top_logprobs, order));
+  }
+}
+
+Status Generation::DecodeStep(const DeltaCallback& on_delta) {
+  if (request_.max_tokens >= 0 && static_cast<int64_t>(result_.tokens.size()) >= request_.max_tokens) {
+    Finish(FinishReason::kLength, on_delta);
+    return Status::Ok();
+  }
+  std::optional<std::vector<float>> logprob_row;
+  if (request_.top_logprobs >= 0) {  // from the raw logits, before Sample applies bias and penalties in place
+    logprob_row.emplace(logits_.size());
+    LogSoftmax(logits_, *logprob_row);
+  }
+  const int32_t token = SampleToken();
+  TrackJson(token);
+  if (!request_.ignore_eos && std::find(end_ids_.begin(), end_ids_.end(), token) != end_ids_.end()) {
+    Finish(FinishReason::kStop, on_delta);
+    return Status::Ok();
+  }
+  result_.tokens.push_back(token);
+  if (logprob_row) {
+    std::vector<int32_t> order;
+    result_.logprobs.push_back(MakeLogprob(*logprob_row, token, request_.top_logprobs, order));
+  }
+  if (in_reasoning_) ++result_.reasoning_tokens;
+  StopStringMatcher::Result text = text_->stops.Push(text_->decoder.Push(token));
+  Emit(text_->parser.Push(text.emit), on_delta);
+  if (text.stopped) {
+    Finish(FinishReason::kStop, on_delta);
+  } else if (cancelled_) {
+    Finish(FinishReason::kCancelled, on_delta);
+  } else if (session_.tokens().size() >= static_cast<size_t>(session_.n_ctx())) {
+    Finish(FinishReason::kLength, on_delta);  // the context is full
+  } else {
+    RETURN_IF_ERROR(session_.Append(std::span(&token, 1), LogitsFor::kLast, &logits_));
+  }
+  return Status::Ok();
+}
+
+// With a JSON constraint, sample as usual and only when that token cannot continue the document mask the logits and
+// draw again: masking a large vocabulary costs more than a token usually does, and most draws are already valid.
+int32_t Generation::SampleToken() {
+  if (!json_active_) return sampler_.Sample(logits_, session_.tokens());
+  std::vector<float> unmasked = logits_;  // Sample modifies its input
+  const int32_t token = sampler_.Sample(logits_, session_.tokens());
+  if (json_->Allows(token)) return token;
+  json_->MaskLogits(unmasked);
+  return sampler_.Sample(unmasked, session_.tokens());
+}
+
+// The constraint starts after the reasoning closes: watch the reasoning's bytes for "</think>".
+void Generation::TrackJson(int32_t token) {
+  if (!json_) return;
+  if (json_active_) {
+    if (json_->Allows(token)) json_->Accept(token);  // an end id when complete, or a sampled continuation
+    return;
+  }
+  constexpr std::string_view kClose = "</think>";
+  reasoning_tail_ += tokenizer_.TokenBytes(token);
+  if (reasoning_tail_.find(kClose) != std::string::npos) {
+    json_active_ = true;
+  } else if (reasoning_tail_.size() > kClose.size()) {
+    reasoning_tail_.erase(0, reasoning_tail_.size() - kClose.size());
+  }
+}
+
+void Generation::Emit(const OutputDelta& delta, const DeltaCallback& on_delta) {
+  if (delta.empty()) return;
+  if (!delta.content.empty() || !delta.tool_calls.empty()) in_reasoning_ = false;
+  if (!delta.reasoning.empty() && delta.content.empty()) in_reasoning_ = true;
+  Accumulate(delta, result_);
+  if (on_delta && !on_delta(delta)) cancelled_ = true;
+}
+
+void Generation::Finish(FinishReason reason, const DeltaCallback& on_delta) {
+  if (!text_->stops.stopped()) {
+    Emit(text_->parser.Push(text_->stops.Push(text_->decoder.Finish()).emit + text_->stops.Flush()), on_delta);
+  }
+  Emit(text_->parser.Finish(), on_delta);
+  result_.finish = reason;
+  if (!prefilling()) result_.generation_seconds = Seconds(t_first_token_, std::chrono::steady_clock::now());
+  done_ = true;
+}
+
+Result<GenerationResult> Generate(Session& session, const Tokenizer& tokenizer, const GenerationRequest& request,
+                                  const DeltaCallback& on_delta, const std::atomic<bool>* cancel) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Generation> generation, Generation::Start(session, tokenizer, request));
+  for (;;) {
+    if (cancel != nullptr && cancel->load()) generation->Cancel();
+    ASSIGN_OR_RETURN(bool more, generation->Step(on_delta));
+    if (!more) break;
+  }
+  return generation->TakeResult();
 }
 
 }  // namespace baleen

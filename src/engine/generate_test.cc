@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "formats/gguf/gguf_test_util.h"
 #include "formats/testing/tiny_models.h"
@@ -144,6 +145,99 @@ TEST_F(GenerateTest, BadRequestsAreErrors) {
   EXPECT_EQ(Generate(session, *text_.tokenizer, r, nullptr).status().code(), StatusCode::kResourceExhausted);
   r.prompt.clear();
   EXPECT_FALSE(Generate(session, *text_.tokenizer, r, nullptr).ok());
+}
+
+TEST_F(GenerateTest, LogprobsAreTheRawLogSoftmaxWithTheBestAlternatives) {
+  GenerationRequest r = Request(5);
+  r.top_logprobs = 3;
+  r.sampling.logit_bias = {{7, 5.0f}};  // moves sampling, not the reported (raw) distribution
+  const GenerationResult result = Run(r);
+  ASSERT_EQ(result.logprobs.size(), result.tokens.size());
+  Session session(*model_, 128, 512);
+  std::vector<float> logits, row(static_cast<size_t>(model_->vocab_size()));
+  ASSERT_TRUE(session.Append(r.prompt, LogitsFor::kLast, &logits).ok());
+  for (size_t i = 0; i < result.tokens.size(); ++i) {
+    LogSoftmax(logits, row);
+    const TokenLogprob& lp = result.logprobs[i];
+    EXPECT_EQ(lp.token, result.tokens[i]);
+    EXPECT_FLOAT_EQ(lp.logprob, row[static_cast<size_t>(lp.token)]);
+    ASSERT_EQ(lp.top.size(), 3u);
+    std::vector<float> sorted = row;
+    std::sort(sorted.begin(), sorted.end(), std::greater<>());
+    for (size_t k = 0; k < 3; ++k) {
+      EXPECT_FLOAT_EQ(lp.top[k].second, sorted[k]);
+      EXPECT_FLOAT_EQ(row[static_cast<size_t>(lp.top[k].first)], sorted[k]);
+    }
+    ASSERT_TRUE(session.Append(std::span(&lp.token, 1), LogitsFor::kLast, &logits).ok());
+  }
+}
+
+TEST_F(GenerateTest, PromptLogprobsScoreEachPromptTokenGivenTheOnesBefore) {
+  GenerationRequest r = Request(0);
+  r.prompt = text_.tokenizer->EncodeUntrusted(std::string(80, 'a') + " and then some more words to score").value();
+  r.prompt_logprobs = true;
+  r.top_logprobs = 0;
+  Session session(*model_, 256, 512);
+  ASSERT_TRUE(Generate(session, *text_.tokenizer, Request(2), nullptr).ok());  // a cached prefix must not be used
+  const auto result = Generate(session, *text_.tokenizer, r, nullptr);
+  ASSERT_TRUE(result.ok());
+  EXPECT_TRUE(result->tokens.empty());
+  ASSERT_EQ(result->prompt_logprobs.size(), r.prompt.size() - 1);
+  Session fresh(*model_, 256, 512);
+  std::vector<float> logits, row(static_cast<size_t>(model_->vocab_size()));
+  ASSERT_TRUE(fresh.Append(r.prompt, LogitsFor::kAll, &logits).ok());
+  for (size_t i = 0; i + 1 < r.prompt.size(); ++i) {
+    LogSoftmax(std::span(logits).subspan(i * row.size(), row.size()), row);
+    EXPECT_EQ(result->prompt_logprobs[i].token, r.prompt[i + 1]);
+    EXPECT_NEAR(result->prompt_logprobs[i].logprob, row[static_cast<size_t>(r.prompt[i + 1])], 1e-5) << i;
+  }
+}
+
+TEST_F(GenerateTest, InterleavedGenerationsMatchSeparateRuns) {
+  GenerationRequest a = Request(8), b = Request(8);
+  b.prompt = text_.tokenizer->EncodeUntrusted("Another prompt, a little longer than the first one").value();
+  b.sampling.temperature = 1.0f;
+  b.sampling.seed = 9;
+  Session sa(*model_, 128, 4), sb(*model_, 128, 4);  // n_batch 4: several prefill steps each
+  auto ga = Generation::Start(sa, *text_.tokenizer, a).value();
+  auto gb = Generation::Start(sb, *text_.tokenizer, b).value();
+  int prefill_steps = 0;
+  for (bool more_a = true, more_b = true; more_a || more_b;) {
+    if (more_a) more_a = ga->Step(nullptr).value();
+    prefill_steps += gb->prefilling();
+    if (more_b) more_b = gb->Step(nullptr).value();
+  }
+  EXPECT_GT(prefill_steps, 2);
+  EXPECT_EQ(ga->result().tokens, Run(a).tokens);
+  EXPECT_EQ(gb->result().tokens, Run(b).tokens);
+}
+
+TEST_F(GenerateTest, JsonObjectOutputIsAlwaysAValidDocumentOrPrefix) {
+  const auto table = JsonTokenTable::Create(*text_.tokenizer);
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    GenerationRequest r = Request(300);
+    r.sampling.temperature = 1.0f;
+    r.sampling.seed = seed;
+    r.json_object = table;
+    const GenerationResult result = Run(r, 512);
+    JsonRecognizer recognizer;
+    EXPECT_TRUE(recognizer.Push(result.content)) << result.content;
+    if (result.finish == FinishReason::kStop) {
+      EXPECT_TRUE(recognizer.complete()) << result.content;
+      EXPECT_TRUE(nlohmann::json::accept(result.content)) << result.content;
+    }
+  }
+}
+
+TEST_F(GenerateTest, CancelDuringThePromptEndsWithoutTokens) {
+  Session session(*model_, 128, 2);
+  auto g = Generation::Start(session, *text_.tokenizer, Request(4)).value();
+  ASSERT_TRUE(g->Step(nullptr).value());
+  ASSERT_TRUE(g->prefilling());
+  g->Cancel();
+  EXPECT_FALSE(g->Step(nullptr).value());
+  EXPECT_EQ(g->result().finish, FinishReason::kCancelled);
+  EXPECT_TRUE(g->result().tokens.empty());
 }
 
 }  // namespace
