@@ -14,5 +14,6 @@ int RunRun(const std::vector<std::string>& args);
 int RunChat(const std::vector<std::string>& args);
 int RunPerplexity(const std::vector<std::string>& args);
 int RunBench(const std::vector<std::string>& args);
+int RunServe(const std::vector<std::string>& args);
 
 }  // namespace baleen::cli

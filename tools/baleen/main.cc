@@ -11,6 +11,8 @@ constexpr const char* kUsage =
     "usage: baleen COMMAND [ARGS]\n"
     "\n"
     "commands:\n"
+    "  serve MODEL [--host H] [--port P] [--api-key KEY] [--parallel N] [--ctx N] [-t N]\n"
+    "      the OpenAI-compatible API server and web chat (http://127.0.0.1:8080/)\n"
     "  inspect MODEL.gguf [--json] [--tensors] [--metadata]\n"
     "      architecture, resolved hyperparameters, tokenizer summary, tensor statistics\n"
     "  tokenize MODEL [--json] [--bos] [--no-special] (TEXT | --file FILE | --jsonl FILE)\n"
@@ -46,6 +48,7 @@ int main(int argc, char** argv) {
   if (command == "chat") return baleen::cli::RunChat(args);
   if (command == "perplexity") return baleen::cli::RunPerplexity(args);
   if (command == "bench") return baleen::cli::RunBench(args);
+  if (command == "serve") return baleen::cli::RunServe(args);
   std::fprintf(stderr, "baleen: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }
