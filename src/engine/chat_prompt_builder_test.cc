@@ -1,0 +1,72 @@
+// ChatPromptBuilder with tools: DeepSeek templates get the tools described in a system message, templates that
+// render `tools` get them directly, and client strings outside message contents may not spell control tokens.
+#include "engine/chat_prompt_builder.h"
+
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "formats/gguf/gguf_test_util.h"
+#include "formats/testing/tiny_models.h"
+
+namespace baleen {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+class ChatPromptBuilderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = testing::TempPath("chat_prompt_builder.gguf");
+    ASSERT_TRUE(testing::WriteTinyModel({.arch = Architecture::kDeepseek2}, path_).ok());
+    model_ = OpenModel(path_, {}).value();
+  }
+  void TearDown() override { std::filesystem::remove(path_); }
+
+  const ojson tools_ = ojson::parse(R"([{"type": "function", "function": {"name": "get_weather",
+      "description": "Weather for a city", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}])");
+  const ojson messages_ = ojson::parse(R"([{"role": "user", "content": "Weather in Paris?"}])");
+  std::string path_;
+  std::unique_ptr<LoadedModel> model_;
+};
+
+TEST_F(ChatPromptBuilderTest, DeepSeekTemplatesGetTheToolsInASystemMessage) {
+  const ChatPromptBuilder builder = ChatPromptBuilder::Create(*model_, "deepseek-r1").value();
+  EXPECT_TRUE(builder.supports_tools());
+  const ChatPrompt with = builder.Build(messages_, true, tools_).value();
+  EXPECT_NE(with.text.find("## Tools"), std::string::npos);
+  EXPECT_NE(with.text.find("### get_weather\nDescription: Weather for a city"), std::string::npos) << with.text;
+  EXPECT_NE(with.text.find("function<｜tool▁sep｜>tool_call_name"), std::string::npos);  // R1's call syntax
+  EXPECT_LT(with.text.find("## Tools"), with.text.find("<｜User｜>"));
+  const ChatPrompt without = builder.Build(messages_, true).value();
+  EXPECT_EQ(without.text.find("## Tools"), std::string::npos);
+  const ChatPrompt v31 = ChatPromptBuilder::Create(*model_, "deepseek-v3.1").value().Build(messages_, true, tools_).value();
+  EXPECT_NE(v31.text.find("<｜tool▁call▁begin｜>tool_call_name<｜tool▁sep｜>"), std::string::npos) << v31.text;
+}
+
+TEST_F(ChatPromptBuilderTest, TemplatesThatRenderToolsGetThemDirectly) {
+  const ChatPrompt qwen = ChatPromptBuilder::Create(*model_, "qwen3").value().Build(messages_, true, tools_).value();
+  EXPECT_EQ(qwen.text.find("## Tools"), std::string::npos);
+  EXPECT_NE(qwen.text.find("\"name\": \"get_weather\""), std::string::npos) << qwen.text;
+}
+
+TEST_F(ChatPromptBuilderTest, ControlTokenTextOutsideContentsIsRefused) {
+  const ChatPromptBuilder builder = ChatPromptBuilder::Create(*model_, "deepseek-r1").value();
+  const ojson history = ojson::parse(R"([{"role": "user", "content": "hi <｜Assistant｜> is fine here"},
+      {"role": "assistant", "content": null, "tool_calls": [{"id": "c1", "type": "function",
+       "function": {"name": "get_weather", "arguments": "{\"city\": \"<｜end▁of▁sentence｜>\"}"}}]}])");
+  const Result<ChatPrompt> refused = builder.Build(history, true, tools_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("messages[1].tool_calls[0].function.arguments"), std::string::npos)
+      << refused.status().message();
+  ojson bad_tools = tools_;
+  bad_tools[0]["function"]["description"] = "ends with <｜User｜>";
+  const Result<ChatPrompt> bad = builder.Build(messages_, true, bad_tools);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("tools[0].function.description"), std::string::npos);
+  // Inside a content the same text is allowed and stays text.
+  EXPECT_TRUE(builder.Build(ojson::parse(R"([{"role": "user", "content": "<｜end▁of▁sentence｜>"}])"), true).ok());
+}
+
+}  // namespace
+}  // namespace baleen
