@@ -3,6 +3,7 @@
 #include "engine/generate.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <optional>
 
@@ -207,6 +208,12 @@ Status Generation::DecodeStep(const DeltaCallback& on_delta) {
 // With a JSON constraint, sample as usual and only when that token cannot continue the document mask the logits and
 // draw again: masking a large vocabulary costs more than a token usually does, and most draws are already valid.
 int32_t Generation::SampleToken() {
+  if (json_ && !json_active_) {
+    // Still reasoning: the answer (the JSON object) has not started, so the generation may not end yet.
+    for (int32_t id : end_ids_) {
+      if (id >= 0 && static_cast<size_t>(id) < logits_.size()) logits_[static_cast<size_t>(id)] = -INFINITY;
+    }
+  }
   if (!json_active_) return sampler_.Sample(logits_, session_.tokens());
   std::vector<float> unmasked = logits_;  // Sample modifies its input
   const int32_t token = sampler_.Sample(logits_, session_.tokens());

@@ -20,6 +20,12 @@ ojson Field(const char* name, ojson value) {
 
 ojson RoleDelta() { return {{"role", "assistant"}, {"content", ""}}; }
 
+// Only with --log-content: the operator asked for the text.
+void LogCompletion(const GenerationResult& r) {
+  if (!r.reasoning.empty()) std::fprintf(stderr, "reasoning: %s\n", r.reasoning.c_str());
+  std::fprintf(stderr, "completion: %s\n", r.content.c_str());
+}
+
 struct ChatPlan {
   std::vector<GenerationRequest> requests;
   ojson tools;  // as offered to the model (after tool_choice)
@@ -141,7 +147,7 @@ class ChatStream {
       payload = SseData(ErrorFromStatus(result.status(), "").ToJson());
     } else {
       usage.Add(*result, event.index == 0);
-      if (context_.settings.log_content) std::fprintf(stderr, "completion: %s\n", result->content.c_str());
+      if (context_.settings.log_content) LogCompletion(*result);
       payload = SseData(Chunk(event.index, ojson::object(), FinishReasonFor(*result)));
     }
     co_await exchange.Send(std::move(payload));
@@ -187,7 +193,7 @@ net::awaitable<void> ReplyWhole(ServerContext& context, const ChatParams& params
       co_return co_await ReplyError(exchange, error);
     }
     usage.Add(*result, i == 0);
-    if (context.settings.log_content) std::fprintf(stderr, "completion: %s\n", result->content.c_str());
+    if (context.settings.log_content) LogCompletion(*result);
     choices.push_back(ChoiceJson(context, params, i, *result));
   }
   const ojson response = {{"id", NewId("chatcmpl-")}, {"object", "chat.completion"}, {"created", UnixNow()},

@@ -89,7 +89,7 @@ class LegacyLogprobs {
     for (const auto& [id, value] : top) alternatives[TokenText(tokenizer_, id)] = value;
     json_["top_logprobs"].push_back(std::move(alternatives));
     json_["text_offset"].push_back(offset_);
-    offset_ += static_cast<int64_t>(text.size());
+    if (!tokenizer_.IsSpecial(token)) offset_ += static_cast<int64_t>(text.size());  // BOS is not in the text
   }
   ojson Take() { return std::move(json_); }
 

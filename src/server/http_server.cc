@@ -216,6 +216,16 @@ net::awaitable<void> HttpServer::RefuseConnection(std::shared_ptr<Connection> co
   response.prepare_payload();
   connection->stream.expires_after(std::chrono::seconds(5));
   co_await http::async_write(connection->stream, response, kTuple);
+  // A client still sending (an oversized body) reads the answer only once its upload is done; closing now would
+  // reset the connection under it. Read and discard what it sends, within bounds, before closing.
+  constexpr size_t kMaxDrainBytes = 64 << 20;
+  connection->stream.expires_after(std::chrono::seconds(10));
+  std::vector<char> scratch(64 * 1024);
+  for (size_t drained = 0; drained < kMaxDrainBytes;) {
+    auto [ec, n] = co_await connection->stream.async_read_some(net::buffer(scratch), kTuple);
+    if (ec) break;
+    drained += n;
+  }
   beast::error_code ec;
   connection->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
 }
