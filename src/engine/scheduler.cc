@@ -76,6 +76,7 @@ void Scheduler::Run() {
       if (stopping) slot.job->Cancel();
       StepSlot(slot);
     }
+    PublishCacheUse();
   }
 }
 
@@ -133,14 +134,18 @@ void Scheduler::StepSlot(Slot& slot) {
   if (!*more) Release(slot, slot.generation->TakeResult());
 }
 
+void Scheduler::PublishCacheUse() {
+  int64_t cached = 0;
+  for (const Slot& slot : slots_) cached += static_cast<int64_t>(slot.session->tokens().size());
+  cached_tokens_.store(cached);
+}
+
 void Scheduler::Release(Slot& slot, Result<GenerationResult> result) {
   std::shared_ptr<Job> job = std::move(slot.job);
   slot.job = nullptr;
   slot.generation.reset();
   running_.fetch_sub(1);
-  int64_t cached = 0;
-  for (const Slot& s : slots_) cached += static_cast<int64_t>(s.session->tokens().size());
-  cached_tokens_.store(cached);
+  PublishCacheUse();
   if (job->callbacks_.on_done) job->callbacks_.on_done(std::move(result));
 }
 

@@ -83,6 +83,7 @@ class Scheduler {
   void StepSlot(Slot& slot);
   void Release(Slot& slot, Result<GenerationResult> result);
   Slot* PickSlot(const std::vector<int32_t>& prompt);
+  void PublishCacheUse();  // for Stats(), read by other threads
 
   Model& model_;
   const Tokenizer& tokenizer_;
