@@ -63,10 +63,10 @@ setTimeout(() => {
 
 // Starts `baleen serve MODEL --port 0 ...` (optionally under a wrapper such as strace) and resolves once it prints
 // its URL. The returned handle collects stdout/stderr and stops the server with SIGTERM.
-export async function startServer(config, model, extraArgs = [], { wrapper = [], readyTimeoutMs = 20000 } = {}) {
+export async function startServer(config, model, extraArgs = [], { wrapper = [], readyTimeoutMs = 20000, env } = {}) {
   const args = ['serve', model, '--host', '127.0.0.1', '--port', '0', '--threads', '2', ...extraArgs];
   const argv = [...wrapper, config.bin, ...args];
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
   running.add(child);
   const server = { child, stdout: '', stderr: '', url: '', exit: null };
   server.exited = new Promise((resolve) => child.on('exit', (code, signal) => {
