@@ -2,30 +2,17 @@
 // end of the context.
 #include "engine/generate.h"
 
-#include <filesystem>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "formats/gguf/gguf_test_util.h"
-#include "formats/testing/tiny_models.h"
-#include "text/text_assets.h"
+#include "engine/tiny_model_test_util.h"
 
 namespace baleen {
 namespace {
 
-class GenerateTest : public ::testing::Test {
+class GenerateTest : public testing::TinyDeepseekTest {
  protected:
-  void SetUp() override {
-    const std::string path = testing::TempPath("generate.gguf");
-    ASSERT_TRUE(testing::WriteTinyModel({.arch = Architecture::kDeepseek2}, path).ok());
-    gguf_ = GgufModel::Open(path).value();
-    std::filesystem::remove(path);
-    config_ = ResolveModelConfig(*gguf_).value();
-    model_ = LoadModel(*gguf_, config_).value();
-    text_ = LoadTextAssets(*gguf_).value();
-  }
-
   GenerationRequest Request(int64_t max_tokens) const {
     GenerationRequest r;
     r.prompt = text_.tokenizer->EncodeUntrusted("The engine generates").value();
@@ -43,10 +30,6 @@ class GenerateTest : public ::testing::Test {
     return result.ok() ? *result : GenerationResult{};
   }
 
-  std::unique_ptr<GgufModel> gguf_;
-  ModelConfig config_;
-  std::unique_ptr<Model> model_;
-  TextAssets text_;
 };
 
 TEST_F(GenerateTest, GreedyIsTheArgmaxChainAndRespectsMaxTokens) {

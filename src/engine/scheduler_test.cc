@@ -2,30 +2,17 @@
 // reuse across requests and shutdown with work in flight.
 #include "engine/scheduler.h"
 
-#include <filesystem>
 #include <future>
 
 #include <gtest/gtest.h>
 
-#include "formats/gguf/gguf_test_util.h"
-#include "formats/testing/tiny_models.h"
-#include "text/text_assets.h"
+#include "engine/tiny_model_test_util.h"
 
 namespace baleen {
 namespace {
 
-class SchedulerTest : public ::testing::Test {
+class SchedulerTest : public testing::TinyDeepseekTest {
  protected:
-  void SetUp() override {
-    const std::string path = testing::TempPath("scheduler.gguf");
-    ASSERT_TRUE(testing::WriteTinyModel({.arch = Architecture::kDeepseek2}, path).ok());
-    gguf_ = GgufModel::Open(path).value();
-    std::filesystem::remove(path);
-    config_ = ResolveModelConfig(*gguf_).value();
-    model_ = LoadModel(*gguf_, config_).value();
-    text_ = LoadTextAssets(*gguf_).value();
-  }
-
   GenerationRequest Request(const std::string& prompt, int64_t max_tokens, uint64_t seed) const {
     GenerationRequest r;
     r.prompt = text_.tokenizer->EncodeUntrusted(prompt).value();
@@ -57,10 +44,6 @@ class SchedulerTest : public ::testing::Test {
     return promise->get_future();
   }
 
-  std::unique_ptr<GgufModel> gguf_;
-  ModelConfig config_;
-  std::unique_ptr<Model> model_;
-  TextAssets text_;
 };
 
 TEST_F(SchedulerTest, ConcurrentJobsGiveWhatTheyGiveAlone) {

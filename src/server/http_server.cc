@@ -16,8 +16,10 @@ using namespace net::experimental::awaitable_operators;
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 
 struct Connection {
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  Connection(tcp::socket socket, std::chrono::seconds write_timeout)
+      : stream(std::move(socket)), write_timeout(write_timeout) {}
   beast::tcp_stream stream;
+  std::chrono::seconds write_timeout;
   beast::flat_buffer buffer;
   bool idle = true;  // waiting for a request (Stop may close it)
 };
@@ -68,51 +70,53 @@ std::string HttpExchange::remote_address() const {
 
 bool HttpExchange::keep_alive() const { return request_.keep_alive() && !client_gone_; }
 
-net::awaitable<bool> HttpExchange::Write(auto&& message) {
-  connection_->stream.expires_after(std::chrono::seconds(60));
-  auto [ec, n] = co_await net::async_write(connection_->stream, message, kTuple);
+// Every write runs under the write timeout: a client that stops reading is dropped instead of holding the
+// connection (and its generation) forever.
+bool HttpExchange::Account(const boost::system::error_code& ec, size_t bytes) {
   connection_->stream.expires_never();
-  bytes_sent_ += n;
+  bytes_sent_ += bytes;
   if (ec) client_gone_ = true;
-  co_return !ec;
+  return !ec;
+}
+
+net::awaitable<bool> HttpExchange::Write(auto&& buffers) {
+  connection_->stream.expires_after(connection_->write_timeout);
+  auto [ec, n] = co_await net::async_write(connection_->stream, buffers, kTuple);
+  co_return Account(ec, n);
+}
+
+template <class Body>
+http::response<Body> HttpExchange::Response(int status, std::string_view content_type,
+                                            std::string_view cache_control) {
+  http::response<Body> response{static_cast<http::status>(status), request_.version()};
+  response.set(http::field::server, "baleen");
+  response.set(http::field::content_type, content_type);
+  response.set(http::field::cache_control, cache_control);
+  response.keep_alive(request_.keep_alive());
+  status_ = status;
+  return response;
 }
 
 net::awaitable<void> HttpExchange::Reply(int status, std::string content_type, std::string body,
                                          std::vector<std::pair<std::string, std::string>> headers) {
-  http::response<http::string_body> response{static_cast<http::status>(status), request_.version()};
-  response.set(http::field::server, "baleen");
-  response.set(http::field::content_type, content_type);
-  response.set(http::field::cache_control, "no-store");
+  auto response = Response<http::string_body>(status, content_type, "no-store");
   for (auto& [name, value] : headers) response.set(name, value);
-  response.keep_alive(request_.keep_alive());
   response.body() = std::move(body);
   response.prepare_payload();
-  status_ = status;
-  http::response_serializer<http::string_body> serializer{response};
-  connection_->stream.expires_after(std::chrono::seconds(60));
-  auto [ec, n] = co_await http::async_write(connection_->stream, serializer, kTuple);
-  connection_->stream.expires_never();
-  bytes_sent_ += n;
-  if (ec) client_gone_ = true;
+  connection_->stream.expires_after(connection_->write_timeout);
+  auto [ec, n] = co_await http::async_write(connection_->stream, response, kTuple);
+  Account(ec, n);
 }
 
 net::awaitable<bool> HttpExchange::BeginEvents() {
-  http::response<http::empty_body> response{http::status::ok, request_.version()};
-  response.set(http::field::server, "baleen");
-  response.set(http::field::content_type, "text/event-stream");
-  response.set(http::field::cache_control, "no-cache");
+  auto response = Response<http::empty_body>(200, "text/event-stream", "no-cache");
   response.set("X-Accel-Buffering", "no");  // reverse proxies must pass each event on at once
-  response.keep_alive(request_.keep_alive());
   response.chunked(true);
-  status_ = 200;
   streaming_ = true;
   http::response_serializer<http::empty_body> serializer{response};
-  connection_->stream.expires_after(std::chrono::seconds(60));
+  connection_->stream.expires_after(connection_->write_timeout);
   auto [ec, n] = co_await http::async_write_header(connection_->stream, serializer, kTuple);
-  connection_->stream.expires_never();
-  bytes_sent_ += n;
-  if (ec) client_gone_ = true;
-  co_return !ec;
+  co_return Account(ec, n);
 }
 
 net::awaitable<bool> HttpExchange::Send(std::string data) {
@@ -196,7 +200,7 @@ net::awaitable<void> HttpServer::Accept() {
       continue;  // e.g. EMFILE: keep serving the connections we have
     }
     std::erase_if(connections_, [](const std::weak_ptr<Connection>& c) { return c.expired(); });
-    auto connection = std::make_shared<Connection>(std::move(socket));
+    auto connection = std::make_shared<Connection>(std::move(socket), options_.write_timeout);
     if (static_cast<int>(connections_.size()) >= options_.max_connections) {
       net::co_spawn(io_, RefuseConnection(connection, 503, "too many connections"), net::detached);
       continue;

@@ -80,7 +80,10 @@ class HttpExchange {
   bool keep_alive() const;
 
  private:
-  net::awaitable<bool> Write(auto&& message);
+  net::awaitable<bool> Write(auto&& buffers);
+  template <class Body>
+  http::response<Body> Response(int status, std::string_view content_type, std::string_view cache_control);
+  bool Account(const boost::system::error_code& ec, size_t bytes);
 
   std::shared_ptr<Connection> connection_;
   HttpRequest request_;
