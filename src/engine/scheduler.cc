@@ -15,7 +15,7 @@ Scheduler::Scheduler(Model& model, const Tokenizer& tokenizer, const SchedulerOp
 Scheduler::~Scheduler() { Shutdown(); }
 
 Result<std::vector<std::shared_ptr<Job>>> Scheduler::Submit(
-    std::vector<std::pair<GenerationRequest, JobCallbacks>> jobs) {
+    std::vector<std::pair<GenerationRequest, JobCallbacks>> jobs, const std::string& tenant) {
   std::vector<std::shared_ptr<Job>> handles;
   {
     std::lock_guard lock(mutex_);
@@ -25,7 +25,7 @@ Result<std::vector<std::shared_ptr<Job>>> Scheduler::Submit(
                                std::to_string(options_.max_queue) + ")");
     }
     for (auto& [request, callbacks] : jobs) {
-      handles.push_back(std::shared_ptr<Job>(new Job(std::move(request), std::move(callbacks))));
+      handles.push_back(std::shared_ptr<Job>(new Job(std::move(request), std::move(callbacks), tenant)));
       queue_.push_back(handles.back());
     }
   }
@@ -87,7 +87,7 @@ bool Scheduler::AdmitWaiting() {
     {
       std::lock_guard lock(mutex_);
       if (queue_.empty()) break;
-      slot = PickSlot(queue_.front()->request_.prompt);
+      slot = PickSlot(*queue_.front());
       if (slot == nullptr) break;
       job = std::move(queue_.front());
       queue_.pop_front();
@@ -97,13 +97,14 @@ bool Scheduler::AdmitWaiting() {
   return std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.job != nullptr; });
 }
 
-// The free slot whose cache shares the longest prefix with the prompt; among equals the least recently used.
-Scheduler::Slot* Scheduler::PickSlot(const std::vector<int32_t>& prompt) {
+// The free slot whose cache shares the longest prefix with the prompt (the job's tenant's caches only); among
+// equals the least recently used.
+Scheduler::Slot* Scheduler::PickSlot(const Job& job) {
   Slot* best = nullptr;
   int64_t best_prefix = -1;
   for (Slot& slot : slots_) {
     if (slot.job != nullptr) continue;
-    const int64_t prefix = slot.session->CommonPrefix(prompt);
+    const int64_t prefix = slot.tenant == job.tenant_ ? slot.session->CommonPrefix(job.request_.prompt) : 0;
     if (prefix > best_prefix || (prefix == best_prefix && slot.last_used < best->last_used)) {
       best = &slot;
       best_prefix = prefix;
@@ -114,6 +115,10 @@ Scheduler::Slot* Scheduler::PickSlot(const std::vector<int32_t>& prompt) {
 
 void Scheduler::Begin(Slot& slot, std::shared_ptr<Job> job) {
   slot.last_used = ++use_clock_;
+  if (slot.tenant != job->tenant_) {
+    slot.session->Truncate(0);  // another tenant's tokens are never reused
+    slot.tenant = job->tenant_;
+  }
   if (job->callbacks_.on_start) job->callbacks_.on_start();
   Result<std::unique_ptr<Generation>> generation =
       Generation::Start(*slot.session, tokenizer_, std::move(job->request_));

@@ -3,7 +3,9 @@
 // together. Engine layer; the server submits here, and batching across slots will grow out of Step().
 //
 // A waiting request takes the free slot whose cached tokens share the longest prefix with its prompt, so a chat
-// client that resends the conversation reuses its cache. All callbacks run on the engine thread and must not block.
+// client that resends the conversation reuses its cache. Reuse never crosses tenants (the server's name for an API
+// key): a slot that last served another tenant starts from an empty cache, so one client cannot learn from response
+// times what another one sent. All callbacks run on the engine thread and must not block.
 #pragma once
 
 #include <atomic>
@@ -13,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -36,10 +39,11 @@ class Job {
 
  private:
   friend class Scheduler;
-  Job(GenerationRequest request, JobCallbacks callbacks)
-      : request_(std::move(request)), callbacks_(std::move(callbacks)) {}
+  Job(GenerationRequest request, JobCallbacks callbacks, std::string tenant)
+      : request_(std::move(request)), callbacks_(std::move(callbacks)), tenant_(std::move(tenant)) {}
   GenerationRequest request_;
   JobCallbacks callbacks_;
+  std::string tenant_;
   std::atomic<bool> cancel_{false};
 };
 
@@ -63,7 +67,9 @@ class Scheduler {
   // Queues the jobs together (all or none; a request with n choices submits n). ResourceExhausted when the queue
   // has no room for all of them, or after Shutdown. A request's own errors (a prompt longer than the context) come
   // through its on_done when it starts.
-  Result<std::vector<std::shared_ptr<Job>>> Submit(std::vector<std::pair<GenerationRequest, JobCallbacks>> jobs);
+  // `tenant` partitions cache reuse; "" is one tenant like any other.
+  Result<std::vector<std::shared_ptr<Job>>> Submit(std::vector<std::pair<GenerationRequest, JobCallbacks>> jobs,
+                                                   const std::string& tenant = "");
   // Cancels every job (each still gets on_done) and stops the engine thread. Idempotent.
   void Shutdown();
   SchedulerStats Stats() const;
@@ -74,6 +80,7 @@ class Scheduler {
     std::unique_ptr<Session> session;
     std::shared_ptr<Job> job;  // null when free
     std::unique_ptr<Generation> generation;
+    std::string tenant;  // whose tokens the cache holds
     uint64_t last_used = 0;
   };
 
@@ -82,7 +89,7 @@ class Scheduler {
   void Begin(Slot& slot, std::shared_ptr<Job> job);
   void StepSlot(Slot& slot);
   void Release(Slot& slot, Result<GenerationResult> result);
-  Slot* PickSlot(const std::vector<int32_t>& prompt);
+  Slot* PickSlot(const Job& job);
   void PublishCacheUse();  // for Stats(), read by other threads
 
   Model& model_;

@@ -31,14 +31,14 @@ class SchedulerTest : public testing::TinyDeepseekTest {
 
   // Submits one job whose result lands in the returned future.
   std::future<Result<GenerationResult>> SubmitOne(Scheduler& s, GenerationRequest r, std::shared_ptr<Job>* job = nullptr,
-                                                  DeltaCallback on_delta = nullptr) {
+                                                  DeltaCallback on_delta = nullptr, const std::string& tenant = "") {
     auto promise = std::make_shared<std::promise<Result<GenerationResult>>>();
     JobCallbacks callbacks;
     callbacks.on_delta = std::move(on_delta);
     callbacks.on_done = [promise](Result<GenerationResult> result) { promise->set_value(std::move(result)); };
     std::vector<std::pair<GenerationRequest, JobCallbacks>> jobs;
     jobs.emplace_back(std::move(r), std::move(callbacks));
-    auto handles = s.Submit(std::move(jobs));
+    auto handles = s.Submit(std::move(jobs), tenant);
     EXPECT_TRUE(handles.ok());
     if (job != nullptr && handles.ok()) *job = handles->front();
     return promise->get_future();
@@ -97,6 +97,19 @@ TEST_F(SchedulerTest, AFollowUpRequestReusesItsConversationsSlot) {
   Result<GenerationResult> b = SubmitOne(scheduler, second).get();
   ASSERT_TRUE(b.ok());
   EXPECT_GE(b->cached_tokens, static_cast<int64_t>(first.prompt.size()));
+}
+
+TEST_F(SchedulerTest, CachedPrefixesAreNeverSharedAcrossTenants) {
+  Scheduler scheduler(*model_, *text_.tokenizer, {.n_slots = 1, .max_queue = 8, .n_ctx = 128, .n_batch = 512});
+  const GenerationRequest r = Request("a shared system prompt that both tenants send", 2, 1);
+  ASSERT_TRUE(SubmitOne(scheduler, r, nullptr, nullptr, "alice").get().ok());
+  Result<GenerationResult> bob = SubmitOne(scheduler, r, nullptr, nullptr, "bob").get();
+  ASSERT_TRUE(bob.ok());
+  EXPECT_EQ(bob->cached_tokens, 0);  // the only slot held alice's identical prompt
+  Result<GenerationResult> bob_again = SubmitOne(scheduler, r, nullptr, nullptr, "bob").get();
+  EXPECT_EQ(bob_again->cached_tokens, static_cast<int64_t>(r.prompt.size()) - 1);
+  Result<GenerationResult> alice = SubmitOne(scheduler, r, nullptr, nullptr, "alice").get();
+  EXPECT_EQ(alice->cached_tokens, 0);  // and bob's tokens are not alice's either
 }
 
 TEST_F(SchedulerTest, ShutdownFinishesEveryJobAsCancelled) {

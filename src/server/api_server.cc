@@ -89,7 +89,7 @@ int JsonNestingDepth(std::string_view text, int limit) {
   return deepest;
 }
 
-bool ApiServer::Authorized(const HttpExchange& exchange) const {
+bool ApiServer::Authorized(HttpExchange& exchange) const {
   const auto& keys = context_.settings.api_keys;
   if (keys.empty()) return true;
   std::string_view given;
@@ -100,14 +100,18 @@ bool ApiServer::Authorized(const HttpExchange& exchange) const {
   } else if (auto key = headers.find("x-api-key"); key != headers.end()) {
     given = key->value();
   }
-  bool match = false;
-  for (const std::string& key : keys) match |= ConstantTimeEquals(given, key);  // no early exit
-  return match;
+  size_t match = keys.size();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (ConstantTimeEquals(given, keys[i])) match = i;  // every key compared: no early exit
+  }
+  if (match == keys.size()) return false;
+  exchange.set_principal("key" + std::to_string(match));  // the tenant whose caches this request may reuse
+  return true;
 }
 
 // (GCC 12 miscompiles string literals and braced initializers inside co_await expressions — "array used as
 // initializer" — so every coroutine here builds its values in plain statements and awaits named objects.)
-std::optional<ApiError> ApiServer::Refusal(const HttpExchange& exchange, const Route* route) const {
+std::optional<ApiError> ApiServer::Refusal(HttpExchange& exchange, const Route* route) const {
   if (route == nullptr) return NotFoundError(exchange.path());
   if (exchange.request().method() != route->method) {
     return ApiError{.status = 405, .message = exchange.path() + " takes " + std::string(http::to_string(route->method)),

@@ -23,10 +23,11 @@ class ApiServer {
   void set_shutting_down() { shutting_down_ = true; }
 
  private:
-  std::optional<ApiError> Refusal(const HttpExchange& exchange, const Route* route) const;
+  std::optional<ApiError> Refusal(HttpExchange& exchange, const Route* route) const;
   net::awaitable<void> Dispatch(HttpExchange& exchange, std::string_view route);
   net::awaitable<void> ServePage(HttpExchange& exchange);
-  bool Authorized(const HttpExchange& exchange) const;
+  // Checks the API key and records which one matched as the exchange's principal (its cache tenant).
+  bool Authorized(HttpExchange& exchange) const;
   net::awaitable<void> ServeModels(HttpExchange& exchange);
   net::awaitable<void> ServeTokenize(HttpExchange& exchange, const nlohmann::json& body);
   net::awaitable<void> ServeDetokenize(HttpExchange& exchange, const nlohmann::json& body);

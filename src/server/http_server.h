@@ -73,6 +73,10 @@ class HttpExchange {
   // Sleeps until notified, `timeout` passes, or the client closes its end of the connection.
   net::awaitable<WaitResult> Wait(std::chrono::milliseconds timeout);
 
+  // Who is asking, as the server established it (e.g. which API key matched); never taken from the request body.
+  void set_principal(std::string principal) { principal_ = std::move(principal); }
+  const std::string& principal() const { return principal_; }
+
   int status() const { return status_; }
   uint64_t bytes_sent() const { return bytes_sent_; }
   bool replied() const { return status_ != 0; }
@@ -88,6 +92,7 @@ class HttpExchange {
   std::shared_ptr<Connection> connection_;
   HttpRequest request_;
   Notifier notifier_;
+  std::string principal_;
   int status_ = 0;
   uint64_t bytes_sent_ = 0;
   bool client_gone_ = false, peer_sent_data_ = false, streaming_ = false;

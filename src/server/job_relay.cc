@@ -112,7 +112,7 @@ std::optional<ApiError> JobRelay::Submit(std::vector<GenerationRequest> requests
     };
     jobs.emplace_back(std::move(requests[i]), std::move(callbacks));
   }
-  Result<std::vector<std::shared_ptr<Job>>> handles = context_.scheduler.Submit(std::move(jobs));
+  Result<std::vector<std::shared_ptr<Job>>> handles = context_.scheduler.Submit(std::move(jobs), exchange_.principal());
   if (!handles.ok()) {
     return ApiError{.status = 429, .message = handles.status().message() + "; retry shortly",
                     .type = "rate_limit_error", .code = "server_busy"};
