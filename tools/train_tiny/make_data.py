@@ -7,6 +7,14 @@ DeepSeek-R1's format, `<think>\\n…steps…\\n</think>\\n\\nanswer`. Nothing is
 writes DIR/train.jsonl and DIR/heldout.jsonl, one {"type", "prompt", "reasoning", "answer"} object per line. The
 held-out problems come from a different seed and never appear in the training set (checked). Every answer is
 verified against Python's own arithmetic before it is written.
+
+The worked steps are written for a small transformer: every step only needs what is at the start or the end of the
+line above it. A line restates what is left to do (the numbers without the digits already used, or the rest of
+the word), works on its last (or first) digit, and carries the result so far, so nothing is looked up by position:
+  4821+367: 1+7=8, so far 8
+  482+36: 2+6=8, so far 88
+  48+3: 8+3=11, so far 188
+  4+0: 4+0+1=5, so far 5188
 """
 import argparse
 import json
@@ -23,46 +31,71 @@ def number(rng, max_digits):
     return rng.randint(10 ** (digits - 1) if digits > 1 else 0, 10 ** digits - 1)
 
 
+def rest(digits):
+    """What is left of a number once its last digit is used: '0' when nothing is left."""
+    return digits[:-1] or "0"
+
+
 def add(rng):
     a, b = number(rng, 4), number(rng, 4)
-    da, db = str(a)[::-1], str(b)[::-1]
-    steps, carry, out = ["Add the digits from the right."], 0, []
-    for i in range(max(len(da), len(db))):
-        x = int(da[i]) if i < len(da) else 0
-        y = int(db[i]) if i < len(db) else 0
+    sa, sb, steps, carry, so_far = str(a), str(b), [], 0, ""
+    while True:
+        x, y = int(sa[-1]), int(sb[-1])
         s = x + y + carry
-        terms = f"{x}+{y}" + (f"+{carry}" if carry else "")
-        steps.append(f"{terms}={s}, write {s % 10}" + (", carry 1" if s >= 10 else ""))
+        so_far = str(s % 10) + so_far
+        steps.append(f"{sa}+{sb}: {x}+{y}" + ("+1" if carry else "") + f"={s}, so far {so_far}")
         carry = s // 10
-        out.append(str(s % 10))
+        if len(sa) == 1 and len(sb) == 1:
+            break
+        sa, sb = rest(sa), rest(sb)
     if carry:
-        steps.append("write the last carry 1")
-        out.append("1")
-    result = int("".join(reversed(out)))
-    steps.append(f"So {a}+{b}={result}.")
-    return f"What is {a} + {b}?", steps, str(result), a + b
+        so_far = "1" + so_far
+        steps.append(f"carry 1, so far {so_far}")
+    steps.append(f"So {a}+{b}={int(so_far)}.")
+    return f"What is {a} + {b}?", steps, str(int(so_far)), a + b
+
+
+def compare_steps(a, b):
+    """Steps deciding which of a != b is larger: by digit count, else digit by digit from the left."""
+    sa, sb = str(a), str(b)
+    if len(sa) != len(sb):
+        larger = a if len(sa) > len(sb) else b
+        return [f"{a} has {len(sa)} digit{'s' if len(sa) > 1 else ''} and {b} has {len(sb)}, so {larger} is larger."]
+    steps = [f"Both have {len(sa)} digit{'s' if len(sa) > 1 else ''}; compare from the left."]
+    while sa[0] == sb[0]:
+        steps.append(f"{sa} vs {sb}: {sa[0]} and {sb[0]} are equal")
+        sa, sb = sa[1:], sb[1:]
+    steps.append(f"{sa} vs {sb}: {sa[0]} and {sb[0]} differ, {max(sa[0], sb[0])} is larger")
+    steps.append(f"So {max(a, b)} is larger.")
+    return steps
 
 
 def subtract(rng):
     a, b = number(rng, 4), number(rng, 4)
+    if a == b:
+        return f"What is {a} - {b}?", [f"{a} and {b} are equal, so the difference is 0."], "0", 0
+    steps = compare_steps(a, b)
     big, small = max(a, b), min(a, b)
-    steps = [] if a >= b else [f"{a} is smaller than {b}, so compute {b}-{a} and make it negative."]
-    steps.append("Subtract the digits from the right.")
-    db, ds = str(big)[::-1], str(small)[::-1]
-    borrow, out = 0, []
-    for i in range(len(db)):
-        x, y = int(db[i]), int(ds[i]) if i < len(ds) else 0
-        expr = f"{x}-1-{y}" if borrow else f"{x}-{y}"  # the previous column's borrow comes off this digit
-        value = x - borrow - y
-        if value < 0:
-            steps.append(f"{expr} needs a borrow: 10+{expr}={value + 10}")
-            out.append(str(value + 10))
+    steps.append(f"Compute {big}-{small}" + (" and make it negative." if a < b else "."))
+    sa, sb, borrow, so_far = str(big), str(small), 0, ""
+    while True:
+        x, y = int(sa[-1]), int(sb[-1])
+        expr = f"{x}-1-{y}" if borrow else f"{x}-{y}"
+        d = x - borrow - y
+        if d < 0:
+            so_far = str(d + 10) + so_far
+            steps.append(f"{sa}-{sb}: {expr} needs a borrow, 1{expr}={d + 10}, so far {so_far}")
             borrow = 1
         else:
-            steps.append(f"{expr}={value}")
-            out.append(str(value))
+            so_far = str(d) + so_far
+            steps.append(f"{sa}-{sb}: {expr}={d}, so far {so_far}")
             borrow = 0
-    diff = int("".join(reversed(out)))
+        if len(sa) == 1:
+            break
+        sa, sb = rest(sa), rest(sb)
+    diff = int(so_far)
+    if str(diff) != so_far:
+        steps.append(f"Without the leading zeros: {diff}")
     result = diff if a >= b else -diff
     steps.append(f"So {a}-{b}={result}.")
     return f"What is {a} - {b}?", steps, str(result), a - b
@@ -70,18 +103,22 @@ def subtract(rng):
 
 def multiply(rng):
     a, d = number(rng, 4), rng.randint(2, 9)
-    steps, carry, out = [f"Multiply each digit of {a} by {d}, from the right."], 0, []
-    digits = str(a)[::-1]
-    for i, ch in enumerate(digits):
-        p = int(ch) * d + carry
-        terms = f"{ch}×{d}" + (f"+{carry}" if carry else "")
-        last = i == len(digits) - 1
-        steps.append(f"{terms}={p}, write {p if last else p % 10}" + ("" if last or p < 10 else f", carry {p // 10}"))
-        out.append(str(p) if last else str(p % 10))
+    op = rng.choice(["×", "*"])
+    sa, steps, carry, so_far = str(a), [], 0, ""
+    while True:
+        x = int(sa[-1])
+        p = x * d + carry
+        so_far = str(p % 10) + so_far
+        steps.append(f"{sa}{op}{d}: {x}{op}{d}" + (f"+{carry}" if carry else "") + f"={p}, so far {so_far}")
         carry = p // 10
-    result = int("".join(reversed(out)))
-    steps.append(f"So {a}×{d}={result}.")
-    return f"What is {a} × {d}?", steps, str(result), a * d
+        if len(sa) == 1:
+            break
+        sa = sa[:-1]
+    if carry:
+        so_far = str(carry) + so_far
+        steps.append(f"carry {carry}, so far {so_far}")
+    steps.append(f"So {a}{op}{d}={int(so_far)}.")
+    return f"What is {a} {op} {d}?", steps, str(int(so_far)), a * d
 
 
 def compare(rng):
@@ -90,34 +127,20 @@ def compare(rng):
     b = max(b, 0)
     if a == b:
         b += 1
-    steps = []
-    if len(str(a)) != len(str(b)):
-        longer = a if len(str(a)) > len(str(b)) else b
-        steps.append(f"{a} has {len(str(a))} digits and {b} has {len(str(b))}; {longer} has more digits.")
-    else:
-        n = len(str(a))
-        steps.append(f"Both have {n} digit{'s' if n != 1 else ''}; compare from the left.")
-        for x, y in zip(str(a), str(b)):
-            if x == y:
-                steps.append(f"{x} and {y} are equal")
-            else:
-                steps.append(f"{x} and {y} differ: {max(x, y)} is larger")
-                break
-    larger = max(a, b)
-    steps.append(f"So {larger} is larger.")
-    return f"Which is larger, {a} or {b}?", steps, str(larger), max(a, b)
+    return f"Which is larger, {a} or {b}?", compare_steps(a, b), str(max(a, b)), max(a, b)
 
 
 def count(rng):
     word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
     letter = rng.choice(word) if rng.random() < 0.85 else rng.choice("abcdefghijklmnopqrstuvwxyz")
-    steps, seen = [f"Go through {word} letter by letter, counting {letter}."], 0
-    for ch in word:
-        if ch == letter:
+    steps, seen, left = [f"Count {letter} in {word}, one letter at a time."], 0, word
+    while left:
+        if left[0] == letter:
             seen += 1
-            steps.append(f"{ch}: yes, {seen}")
+            steps.append(f"{left}: {left[0]} is {letter}, {seen}")
         else:
-            steps.append(f"{ch}: no")
+            steps.append(f"{left}: {left[0]}")
+        left = left[1:]
     steps.append(f"So {letter} appears {seen} time{'s' if seen != 1 else ''}.")
     return f"How many times does the letter {letter} appear in {word}?", steps, str(seen), word.count(letter)
 
@@ -133,26 +156,28 @@ def problem(rng):
     return {"type": kind, "prompt": prompt, "reasoning": "\n".join(steps), "answer": answer}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--train", type=int, default=200000)
-    parser.add_argument("--heldout", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    heldout_rng = random.Random(f"heldout-{args.seed}")
+def heldout_problems(seed, n):
+    """The held-out problems: their own seeded stream, no duplicate prompts; a prefix of a longer set."""
+    rng = random.Random(f"heldout-{seed}")
     heldout, prompts = [], set()
-    while len(heldout) < args.heldout:
-        p = problem(heldout_rng)
+    while len(heldout) < n:
+        p = problem(rng)
         if p["prompt"] not in prompts:
             prompts.add(p["prompt"])
             heldout.append(p)
-    train_rng = random.Random(f"train-{args.seed}")
+    return heldout
+
+
+def write_dataset(out, n_train, n_heldout, seed):
+    """Write out/train.jsonl and out/heldout.jsonl; returns (n_train, n_heldout)."""
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    heldout = heldout_problems(seed, n_heldout)
+    prompts = {p["prompt"] for p in heldout}
+    train_rng = random.Random(f"train-{seed}")
     with open(out / "train.jsonl", "w") as f:
         written = 0
-        while written < args.train:
+        while written < n_train:
             p = problem(train_rng)
             if p["prompt"] in prompts:  # never train on a held-out problem
                 continue
@@ -161,7 +186,18 @@ def main():
     with open(out / "heldout.jsonl", "w") as f:
         for p in heldout:
             f.write(json.dumps(p, ensure_ascii=False) + "\n")
-    print(f"wrote {args.train} training and {args.heldout} held-out problems to {out}")
+    return n_train, n_heldout
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--train", type=int, default=200000)
+    parser.add_argument("--heldout", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    write_dataset(args.out, args.train, args.heldout, args.seed)
+    print(f"wrote {args.train} training and {args.heldout} held-out problems to {args.out}")
 
 
 if __name__ == "__main__":
