@@ -19,20 +19,13 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/json_constraint.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using baleen::JsonConstraint;
 using baleen::JsonRecognizer;
 using baleen::JsonTokenTable;
-
-#define FUZZ_CHECK(cond)                                                      \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      abort();                                                                \
-    }                                                                         \
-  } while (0)
 
 bool AcceptedAsObject(const std::string& text) {
   return nlohmann::json::accept(text) && nlohmann::json::parse(text, nullptr, false).is_object();

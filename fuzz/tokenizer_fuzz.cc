@@ -18,18 +18,11 @@
 #include "text/tokenizer/tokenizer.h"
 #include "text/tokenizer/unicode_nfc.h"
 #include "text/tokenizer/utf8.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using baleen::Tokenizer;
-
-#define FUZZ_CHECK(cond)                                                      \
-  do {                                                                        \
-    if (!(cond)) {                                                            \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      abort();                                                                \
-    }                                                                         \
-  } while (0)
 
 // The tiny vocabulary with GPT-2 pre-tokenization, and a second one with the DeepSeek-V3 regexes, NFC, and
 // added tokens matched after normalization.
