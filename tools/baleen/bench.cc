@@ -20,7 +20,7 @@ namespace baleen::cli {
 namespace {
 
 constexpr const char* kBenchUsage =
-    "usage: baleen bench MODEL [-p 512] [-n 128] [-r 5] [--json] [options]\n"
+    "usage: baleen bench [MODEL] [-p 512] [-n 128] [-r 5] [--json] [options]\n"
     "  -p N      prompt-processing test: N random tokens in one evaluation, fresh cache (0: skip)\n"
     "  -n N      generation test: N single-token evaluations after one token, fresh cache (0: skip)\n"
     "  -r N      timed repetitions, after one untimed warm-up (default 5); prints mean ± sample sd of tokens/s\n"
@@ -63,7 +63,7 @@ int ParseBenchArgs(const std::vector<std::string>& args, BenchArgs& a) {
       return Usage(kBenchUsage, "unexpected argument '" + arg + "'");
     }
   }
-  if (a.model.path.empty()) return Usage(kBenchUsage, "missing MODEL");
+  if (const int code = UseDefaultModelIfNone(a.model.path); code >= 0) return code;
   if (a.n_prompt == 0 && a.n_gen == 0) return Usage(kBenchUsage, "-p 0 and -n 0 leave nothing to measure");
   if (a.model.n_batch == 0) a.model.n_batch = std::max<int64_t>(a.n_prompt, 1);
   return -1;

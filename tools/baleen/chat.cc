@@ -18,7 +18,7 @@ namespace baleen::cli {
 namespace {
 
 constexpr const char* kChatUsage =
-    "usage: baleen chat MODEL [options]\n"
+    "usage: baleen chat [MODEL] [options]\n"
     "  type a message and press Enter. Commands: /clear (forget the conversation), /system TEXT (set the system\n"
     "  message and clear), /think on|off, /quit. Ctrl-C stops the current answer; at the prompt it exits.\n"
     "  --system TEXT   initial system message\n";

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -89,6 +90,24 @@ bool ParseModelArg(const std::vector<std::string>& args, size_t& i, ModelArgs& o
     return false;
   }
   return true;
+}
+
+Result<std::string> DefaultModelPath() {
+  if (const char* env = std::getenv("BALEEN_MODEL"); env != nullptr && *env != '\0') return std::string(env);
+  const std::string bundled = BALEEN_DEFAULT_MODEL;
+  if (access(bundled.c_str(), R_OK) != 0) {
+    return NotFound("no MODEL given and the bundled model " + bundled +
+                    " is not there (give a model file or set BALEEN_MODEL)");
+  }
+  return bundled;
+}
+
+int UseDefaultModelIfNone(std::string& path) {
+  if (!path.empty()) return -1;
+  Result<std::string> fallback = DefaultModelPath();
+  if (!fallback.ok()) return Fail(fallback.status());
+  path = *fallback;
+  return -1;
 }
 
 Result<std::unique_ptr<LoadedModel>> OpenForInference(const ModelArgs& args) {

@@ -21,6 +21,13 @@ int Fail(const Status& status);                                 // prints "balee
 int Usage(const char* usage, const std::string& problem);      // prints the problem and usage, returns 2
 Result<std::string> ReadFile(const std::string& path);
 
+// The model a command uses when it names none: $BALEEN_MODEL when set, else the bundled trained model
+// (models/baleen-tiny-r1.gguf of the source tree this binary was built from). Fails, saying which path it tried,
+// when that file is missing.
+Result<std::string> DefaultModelPath();
+// Fills an empty `path` with DefaultModelPath(); an error exit code (>= 0) on failure, -1 when `path` is set.
+int UseDefaultModelIfNone(std::string& path);
+
 // Flags every inference command takes.
 struct ModelArgs {
   std::string path;

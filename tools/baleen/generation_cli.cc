@@ -84,8 +84,7 @@ int ParseGenerationCommand(const std::vector<std::string>& args, const char* usa
       return Usage(usage, "unexpected argument '" + arg + "'");
     }
   }
-  if (model.path.empty()) return Usage(usage, "give a MODEL file");
-  return -1;
+  return UseDefaultModelIfNone(model.path);
 }
 
 GenerationRequest MakeRequest(const SamplingArgs& args, const ChatPrompt& prompt) {

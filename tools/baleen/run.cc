@@ -14,7 +14,7 @@ namespace baleen::cli {
 namespace {
 
 constexpr const char* kRunUsage =
-    "usage: baleen run MODEL -p PROMPT [options]\n"
+    "usage: baleen run [MODEL] -p PROMPT [options]\n"
     "  -p, --prompt TEXT   the user message (or the raw text with --raw)\n"
     "  --file FILE         read the prompt from FILE\n"
     "  --system TEXT       a system message\n"

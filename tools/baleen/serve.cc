@@ -13,7 +13,7 @@ namespace baleen::cli {
 namespace {
 
 constexpr const char* kServeUsage =
-    "usage: baleen serve MODEL [options]\n"
+    "usage: baleen serve [MODEL] [options]\n"
     "  --host H          address to listen on (default 127.0.0.1: this machine only)\n"
     "  --port P          port (default 8080; 0 picks a free one)\n"
     "  --api-key KEY     require this key (Authorization: Bearer KEY) on every endpoint but /health and the page;\n"
@@ -84,7 +84,7 @@ int ParseServeArgs(const std::vector<std::string>& args, ServeArgs& a) {
     else if (a.model.path.empty()) a.model.path = arg;
     else return Usage(kServeUsage, "one model only (got " + a.model.path + " and " + arg + ")");
   }
-  if (a.model.path.empty()) return Usage(kServeUsage, "give a model file");
+  if (const int code = UseDefaultModelIfNone(a.model.path); code >= 0) return code;
   for (const std::string& file : a.key_files) {
     if (Status s = ReadKeyFile(file, a.serve.settings.api_keys); !s.ok()) return Fail(s);
   }

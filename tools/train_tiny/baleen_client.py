@@ -33,10 +33,13 @@ class BaleenServer:
             self.close()
             raise RuntimeError("baleen serve did not start:\n" + "\n".join(self.lines))
 
-    def chat(self, prompt, max_tokens=512, timeout_s=120):
-        """Greedy (temperature 0) one-turn chat; returns the parsed `choices[0]` object."""
-        body = json.dumps({"messages": [{"role": "user", "content": prompt}], "temperature": 0,
-                           "max_tokens": max_tokens}).encode()
+    def chat(self, prompt, max_tokens=512, timeout_s=120, temperature=0.0, seed=None):
+        """One-turn chat, greedy unless a temperature is given; returns the parsed `choices[0]` object."""
+        request = {"messages": [{"role": "user", "content": prompt}], "temperature": temperature,
+                   "max_tokens": max_tokens}
+        if seed is not None:
+            request["seed"] = seed
+        body = json.dumps(request).encode()
         req = urllib.request.Request(self.url + "v1/chat/completions", data=body,
                                      headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=timeout_s) as resp:

@@ -22,7 +22,6 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[0] / "reference"))
 import check_tokenizer  # noqa: E402
 import model as ref  # noqa: E402
-import train  # noqa: E402
 import train_tokenizer as tk  # noqa: E402
 import trainable  # noqa: E402
 
@@ -46,7 +45,7 @@ def main(argv=None):
     worst = {"trained vs reference": 0.0, "baleen vs reference": 0.0, "MTP trained vs reference": 0.0}
     argmax_mismatch = 0
     for s in rows:
-        prompt, completion = train.render(s)
+        prompt, completion = tk.render(s)
         ids = tok.encode(prompt + completion) + [tok.eos_id]
         tokens = torch.tensor(ids)
         with torch.no_grad():

@@ -3,11 +3,13 @@
 way: the bundled model was trained on the Python encoding and Baleen encodes prompts with the real DeepSeek-V3
 regexes (PCRE2), so any difference would feed the model token sequences it never saw.
 
-  /usr/bin/python3 tools/train_tiny/check_tokenizer.py BALEEN_BIN MODEL.gguf [--heldout FILE] [--random N]
+  /usr/bin/python3 tools/train_tiny/check_tokenizer.py BALEEN_BIN MODEL.gguf [--hf-folder DIR] [--heldout N]
+      [--random N]
 
 Compares, for every test string, `baleen tokenize --jsonl` (special-token strings recognized) with
-Tokenizer.encode and `--no-special` with Tokenizer.encode_text. Test strings: the held-out problems rendered as
-training text, their prompts, and seeded random strings over ASCII, digits, whitespace runs and a set of non-ASCII
+Tokenizer.encode and `--no-special` with Tokenizer.encode_text, on the GGUF and, with --hf-folder, on the same
+tokenizer written as a Hugging Face folder (hf_tokenizer.py). Test strings: the first N held-out problems
+(make_data.py, seed 1) rendered as training text, their prompts, and seeded random strings over ASCII, digits, whitespace runs and a set of non-ASCII
 letters, marks, digits, punctuation, symbols and spaces. Exit 1 on any difference.
 """
 import argparse
@@ -20,7 +22,7 @@ import tempfile
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import export  # noqa: E402
+import make_data  # noqa: E402
 import train_tokenizer as tk  # noqa: E402
 
 sys.path.insert(0, str(HERE.parents[0] / "reference"))
@@ -59,29 +61,30 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("baleen")
     ap.add_argument("model")
-    ap.add_argument("--heldout", help="heldout.jsonl from make_data.py")
+    ap.add_argument("--hf-folder", help="the same tokenizer as a Hugging Face folder, checked too")
+    ap.add_argument("--heldout", type=int, default=1000, help="held-out problems to include")
     ap.add_argument("--random", type=int, default=3000)
     args = ap.parse_args(argv)
     tok = tokenizer_from_gguf(args.model)
     texts = random_strings(args.random)
-    if args.heldout:
-        import train  # noqa: E402  (torch-free at import? train imports torch; only needed for render)
-        for s in tk.read_jsonl(args.heldout):
-            prompt, completion = train.render(s)
-            texts += [s["prompt"], prompt + completion + tk.EOS, completion]
-    failures = 0
-    for no_special in (False, True):
-        got = baleen_tokenize(args.baleen, args.model, texts, no_special)
-        assert len(got) == len(texts), (len(got), len(texts))
-        for text, ids in zip(texts, got):
-            want = tok.encode_text(text) if no_special else tok.encode(text)
-            if ids != want:
-                failures += 1
-                if failures <= 10:
-                    print(f"MISMATCH ({'--no-special' if no_special else 'special'}) {text!r}\n"
-                          f"  baleen {ids}\n  python {want}\n"
-                          f"  pieces {tk.pre_tokenize(text)}")
-    print(f"{2 * len(texts)} encodings compared, {failures} differences")
+    for s in make_data.heldout_problems(1, args.heldout):
+        prompt, completion = tk.render(s)
+        texts += [s["prompt"], prompt + completion + tk.EOS, completion]
+    failures, compared = 0, 0
+    for source in [args.model] + ([args.hf_folder] if args.hf_folder else []):
+        for no_special in (False, True):
+            got = baleen_tokenize(args.baleen, source, texts, no_special)
+            assert len(got) == len(texts), (len(got), len(texts))
+            compared += len(texts)
+            for text, ids in zip(texts, got):
+                want = tok.encode_text(text) if no_special else tok.encode(text)
+                if ids != want:
+                    failures += 1
+                    if failures <= 10:
+                        print(f"MISMATCH ({source}, {'--no-special' if no_special else 'special'}) {text!r}\n"
+                              f"  baleen {ids}\n  python {want}\n"
+                              f"  pieces {tk.pre_tokenize(text)}")
+    print(f"{compared} encodings compared, {failures} differences")
     return 1 if failures else 0
 
 

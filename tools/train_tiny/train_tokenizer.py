@@ -46,6 +46,14 @@ def token_type(text):
     return NORMAL
 
 
+def render(sample):
+    """(prompt text, completion text) exactly as the R1 chat template renders a one-turn conversation and the
+    model is expected to continue it: the template's generation prompt ends with `<think>\\n`."""
+    prompt = BOS + USER + sample["prompt"] + ASSISTANT + THINK + "\n"
+    completion = sample["reasoning"] + "\n" + END_THINK + "\n\n" + sample["answer"]
+    return prompt, completion
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # GPT-2 byte <-> unicode table.
 
