@@ -24,18 +24,18 @@ def check(condition, message):
         print("FAIL:", message)
 
 
-def run(*args):
-    return subprocess.run([baleen, *map(str, args)], capture_output=True, text=True, timeout=300)
+def run(*args, env=None):
+    return subprocess.run([baleen, *map(str, args)], capture_output=True, text=True, timeout=300, env=env)
 
 
-def run_json(*args):
-    out = run(*args)
+def run_json(*args, env=None):
+    out = run(*args, env=env)
     check(out.returncode == 0, f"{' '.join(map(str, args[:1]))}: exit {out.returncode}: {out.stderr}")
     return [json.loads(line) for line in out.stdout.splitlines()] if out.returncode == 0 else []
 
 
-def perplexity_json(model, text, *extra):
-    got = run_json("perplexity", model, "--json", *extra, text)
+def perplexity_json(model, text, *extra, env=None):
+    got = run_json("perplexity", model, "--json", *extra, text, env=env)
     return got[0] if got else {"tokens": [], "logprobs": []}
 
 
@@ -230,7 +230,8 @@ def check_reference_on_own_writer(models, work):
     for name, flags in variants.items():
         path = os.path.join(work, f"own-{name}.gguf")
         subprocess.run([tiny_tool, *flags, path], check=True, capture_output=True)
-        ours = perplexity_json(path, OTHER)
+        # Exact matmuls, as the reference computes: the default integer kernels round activations to 8 bits.
+        ours = perplexity_json(path, OTHER, env={**os.environ, "BALEEN_MATMUL": "exact"})
         theirs = reference_logprobs(path, ours["tokens"])
         worst = max((abs(a - b) for a, b in zip(ours["logprobs"], theirs)), default=math.inf)
         check(len(theirs) == len(ours["logprobs"]) and worst <= 1e-3, f"{name}: engine vs reference differ by {worst}")

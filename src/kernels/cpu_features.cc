@@ -9,7 +9,12 @@ namespace {
 
 IsaLevel Detect() {
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx512f")) return IsaLevel::kAvx512;
+  if (__builtin_cpu_supports("avx512f")) {
+    const bool vnni = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+                      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("f16c") &&
+                      __builtin_cpu_supports("fma");
+    return vnni ? IsaLevel::kAvx512Vnni : IsaLevel::kAvx512;
+  }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return IsaLevel::kAvx2;
 #endif
   return IsaLevel::kPortable;
@@ -19,6 +24,7 @@ IsaLevel Resolve() {
   IsaLevel level = Detect();
   if (const char* cap = std::getenv("BALEEN_ISA")) {
     if (std::strcmp(cap, "portable") == 0) level = IsaLevel::kPortable;
+    if (std::strcmp(cap, "avx512") == 0 && level > IsaLevel::kAvx512) level = IsaLevel::kAvx512;
     if (std::strcmp(cap, "avx2") == 0 && level > IsaLevel::kAvx2) level = IsaLevel::kAvx2;
   }
   return level;
@@ -33,6 +39,7 @@ IsaLevel KernelIsa() {
 
 const char* IsaLevelName(IsaLevel level) {
   switch (level) {
+    case IsaLevel::kAvx512Vnni: return "avx512vnni";
     case IsaLevel::kAvx512: return "avx512";
     case IsaLevel::kAvx2: return "avx2";
     case IsaLevel::kPortable: return "portable";

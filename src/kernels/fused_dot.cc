@@ -189,6 +189,7 @@ float DotQ6_KAvx2(const uint8_t* row, const float* x, int64_t n) {
 
 FusedDotFn PickQ6_K() {
   switch (KernelIsa()) {
+    case IsaLevel::kAvx512Vnni:
     case IsaLevel::kAvx512: return DotQ6_KAvx512;
     case IsaLevel::kAvx2: return DotQ6_KAvx2;
     default: return nullptr;
@@ -197,6 +198,7 @@ FusedDotFn PickQ6_K() {
 
 FusedDotFn PickQ4_K() {
   switch (KernelIsa()) {
+    case IsaLevel::kAvx512Vnni:
     case IsaLevel::kAvx512: return DotQ4_KAvx512;
     case IsaLevel::kAvx2: return DotQ4_KAvx2;
     default: return nullptr;
@@ -205,6 +207,7 @@ FusedDotFn PickQ4_K() {
 
 FusedDotFn PickQ8_0() {
   switch (KernelIsa()) {
+    case IsaLevel::kAvx512Vnni:
     case IsaLevel::kAvx512: return DotQ8_0Avx512;
     case IsaLevel::kAvx2: return DotQ8_0Avx2;
     default: return nullptr;

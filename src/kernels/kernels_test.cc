@@ -1,4 +1,5 @@
-// Kernels against straightforward double-precision formulas on the dequantized weights.
+// Kernels against straightforward double-precision formulas on the dequantized weights. MatMul runs in exact mode
+// here; its integer (fast) path is tested in quant_dot_test.cc.
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -16,6 +17,13 @@
 
 namespace baleen {
 namespace {
+
+class ExactMatMulEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override { SetExactMatMul(true); }
+};
+
+::testing::Environment* const kExactMatMul = ::testing::AddGlobalTestEnvironment(new ExactMatMulEnvironment);
 
 struct Quantized {
   std::vector<uint8_t> bytes;

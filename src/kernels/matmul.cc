@@ -1,10 +1,14 @@
-// Matmul over every GGUF tensor format with F32 activations and exact math on the dequantized weights: for a few
-// tokens, fused decode-and-dot kernels where the format has one; otherwise rows are decoded into a per-thread tile
+// Matmul over every GGUF tensor format with F32 activations. Fast mode: integer kernels on activations quantized
+// once per call (quant_dot.h) for the formats that have them. Exact mode, and every other format: for a few tokens,
+// fused decode-and-dot kernels where the format has one; otherwise rows are decoded into a per-thread tile
 // (vectorized decoders for the common formats, the reference ones for the rest) and multiplied in 4×4 register
-// blocks. Integer kernels on 8-bit activations are the speed issue's next step.
+// blocks.
 #include "kernels/matmul.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "base/check.h"
@@ -13,6 +17,7 @@
 #include "kernels/cpu_features.h"
 #include "kernels/fast_decode.h"
 #include "kernels/fused_dot.h"
+#include "kernels/quant_dot.h"
 #include "kernels/simd.h"
 
 namespace baleen {
@@ -21,7 +26,24 @@ namespace {
 // Rows dequantized together: the tile stays in L1/L2 while every token of the batch is multiplied against it.
 constexpr int64_t kTileRows = 8;
 
+// Integer path: rows are claimed in groups of 4, the kernels' row tile, and each claimed range of rows meets the
+// prompt 64 tokens at a time, so those tokens' codes (64 × cols bytes) stay in L2 while the rows' weights are reused
+// from L1/L2 for every one of them.
+constexpr int64_t kQuantRowGroup = 4;
+constexpr int64_t kQuantTokenBlock = 64;
+
+std::atomic<bool>& ExactFlag() {
+  static std::atomic<bool> exact{[] {
+    const char* mode = std::getenv("BALEEN_MATMUL");
+    return mode != nullptr && std::strcmp(mode, "exact") == 0;
+  }()};
+  return exact;
+}
+
 }  // namespace
+
+void SetExactMatMul(bool exact) { ExactFlag().store(exact, std::memory_order_relaxed); }
+bool ExactMatMul() { return ExactFlag().load(std::memory_order_relaxed); }
 
 WeightMatrix WeightMatrix::Rows(int64_t first, int64_t count) const {
   WeightMatrix sub = *this;
@@ -126,6 +148,7 @@ using Dot4x4Fn = void (*)(const float* const*, const float*, int64_t, int64_t, f
 
 Dot4x4Fn PickDot4x4() {
   switch (KernelIsa()) {
+    case IsaLevel::kAvx512Vnni:
     case IsaLevel::kAvx512: return Dot4x4Avx512;
     case IsaLevel::kAvx2: return Dot4x4Avx2;
     default: return Dot4x4Portable;
@@ -154,6 +177,31 @@ void MultiplyTile(const float* const* rows, int64_t nr, const float* x, int64_t 
   }
 }
 
+// Fast mode: quantizes every token's activations once, then integer dot products rows × tokens.
+bool MatMulQuantized(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
+  const QuantDotKernel* kernel = ExactMatMul() ? nullptr : QuantDot(w.type);
+  if (kernel == nullptr || w.cols % kernel->act_block != 0) return false;
+  // Reused across calls. The pool's workers must see the caller's buffers, not their own thread_local copies, so
+  // the loop body reaches them through plain pointers.
+  thread_local QuantizedActivations act;
+  thread_local std::vector<Q8Row> token_rows;
+  QuantizeActivations(x, n_tokens, w.cols, kernel->act_block, act);
+  token_rows.resize(static_cast<size_t>(n_tokens));
+  for (int64_t t = 0; t < n_tokens; ++t) token_rows[t] = TokenRow(act, t);
+  const Q8Row* tokens = token_rows.data();
+  const int64_t n_groups = (w.rows + kQuantRowGroup - 1) / kQuantRowGroup;
+  const int64_t grain = std::max<int64_t>(1, n_groups / (8 * ThreadPool::Global().n_threads()));
+  ParallelFor(n_groups, grain, [&, tokens](int64_t begin, int64_t end, int) {
+    const int64_t r0 = begin * kQuantRowGroup, nr = std::min(end * kQuantRowGroup, w.rows) - r0;
+    const uint8_t* rows = w.data + static_cast<uint64_t>(r0) * w.row_bytes;
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += kQuantTokenBlock) {
+      const int64_t nt = std::min(kQuantTokenBlock, n_tokens - t0);
+      kernel->tile(rows, w.row_bytes, nr, tokens + t0, nt, w.cols, y + t0 * ldy + r0, ldy);
+    }
+  });
+  return true;
+}
+
 }  // namespace
 
 // Few tokens: each row meets too few activations to pay for decoding it into memory first.
@@ -171,6 +219,7 @@ bool MatMulFused(const WeightMatrix& w, const float* x, int64_t n_tokens, float*
 }
 
 void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
+  if (MatMulQuantized(w, x, n_tokens, y, ldy)) return;
   if (MatMulFused(w, x, n_tokens, y, ldy)) return;
   const int64_t n_tiles = (w.rows + kTileRows - 1) / kTileRows;
   const bool plain = w.type == GgmlType::kF32;

@@ -1,0 +1,215 @@
+// The activation quantizer, the scalar reference of the integer dot products (one function per weight format,
+// written from the bit positions of quants_k_blocks.h, independently of the SIMD kernels' unpacking), the portable
+// kernels built on it, and the dispatch by ISA level.
+#include "kernels/quant_dot.h"
+
+#include <cfloat>
+#include <cmath>
+
+#include "base/float16.h"
+#include "base/thread_pool.h"
+#include "formats/quants/quants_k_blocks.h"
+#include "kernels/quant_dot_internal.h"
+
+namespace baleen {
+namespace {
+
+using namespace quant_internal;
+
+float Half(const uint8_t* p) { return Fp16ToFloat(Load16(p)); }
+
+// One weight block against its activation block: contribution = d_x · (scale · sum − min_scale · min_sum), where
+// the sums are exact integers. Formats without a min leave min_sum 0.
+struct BlockTerms {
+  float scale = 0;
+  int32_t sum = 0;
+  float min_scale = 0;
+  int32_t min_sum = 0;
+};
+
+// a: the block's activation codes; sums: their sums per 16.
+using TermsFn = BlockTerms (*)(const uint8_t* block, const int8_t* a, const int16_t* sums);
+
+BlockTerms TermsQ8_0(const uint8_t* block, const int8_t* a, const int16_t*) {
+  const int8_t* q = reinterpret_cast<const int8_t*>(block + 2);
+  BlockTerms t{.scale = Half(block)};
+  for (int i = 0; i < 32; ++i) t.sum += q[i] * a[i];
+  return t;
+}
+
+BlockTerms TermsQ4_0(const uint8_t* block, const int8_t* a, const int16_t*) {
+  const uint8_t* q = block + 2;
+  BlockTerms t{.scale = Half(block)};
+  for (int i = 0; i < 16; ++i) t.sum += ((q[i] & 0xF) - 8) * a[i] + ((q[i] >> 4) - 8) * a[i + 16];
+  return t;
+}
+
+// Q4_K and Q5_K: x = d·sc_j·q − dmin·m_j per 32-element sub-block j; the min part needs only Σ a per sub-block.
+BlockTerms TermsKWithMins(const uint8_t* block, const uint8_t* qh, const uint8_t* qs, const int8_t* a,
+                          const int16_t* sums) {
+  BlockTerms t{.scale = Half(block), .min_scale = Half(block + 2)};
+  for (int j = 0; j < 8; ++j) {
+    const quants::ScaleMin sm = quants::UnpackScaleMin(block + 4, j);
+    int32_t sub = 0;
+    for (int e = 32 * j; e < 32 * j + 32; ++e) {
+      int q = quants::ReadBits(qs, quants::NibblePosition(e), 0xF);
+      if (qh != nullptr) q |= quants::ReadBits(qh, quants::HighBitPosition(e), 1) << 4;
+      sub += q * a[e];
+    }
+    t.sum += sm.scale * sub;
+    t.min_sum += sm.min * (sums[2 * j] + sums[2 * j + 1]);
+  }
+  return t;
+}
+
+BlockTerms TermsQ4_K(const uint8_t* block, const int8_t* a, const int16_t* sums) {
+  return TermsKWithMins(block, nullptr, block + 16, a, sums);
+}
+
+BlockTerms TermsQ5_K(const uint8_t* block, const int8_t* a, const int16_t* sums) {
+  return TermsKWithMins(block, block + 16, block + 48, a, sums);
+}
+
+// Q6_K: x = d·sc_s·(q − 32) per 16-element sub-block s.
+BlockTerms TermsQ6_K(const uint8_t* block, const int8_t* a, const int16_t*) {
+  const uint8_t* ql = block;
+  const uint8_t* qh = block + 128;
+  const int8_t* scales = reinterpret_cast<const int8_t*>(block + 192);
+  BlockTerms t{.scale = Half(block + 208)};
+  for (int s = 0; s < 16; ++s) {
+    int32_t sub = 0;
+    for (int e = 16 * s; e < 16 * s + 16; ++e) {
+      const int q = quants::ReadBits(ql, quants::Q6LowPosition(e), 0xF) |
+                    (quants::ReadBits(qh, quants::TwoBitPosition(e), 3) << 4);
+      sub += (q - 32) * a[e];
+    }
+    t.sum += scales[s] * sub;
+  }
+  return t;
+}
+
+struct ScalarFormat {
+  int elems;  // per weight block, equal to the activation block
+  int bytes;
+  TermsFn terms;
+};
+
+const ScalarFormat* FindScalarFormat(GgmlType type) {
+  static constexpr ScalarFormat kQ8_0{32, kQ8_0Bytes, TermsQ8_0}, kQ4_0{32, kQ4_0Bytes, TermsQ4_0};
+  static constexpr ScalarFormat kQ4_K{256, kQ4_KBytes, TermsQ4_K}, kQ5_K{256, kQ5_KBytes, TermsQ5_K};
+  static constexpr ScalarFormat kQ6_K{256, kQ6_KBytes, TermsQ6_K};
+  switch (type) {
+    case GgmlType::kQ8_0: return &kQ8_0;
+    case GgmlType::kQ4_0: return &kQ4_0;
+    case GgmlType::kQ4_K: return &kQ4_K;
+    case GgmlType::kQ5_K: return &kQ5_K;
+    case GgmlType::kQ6_K: return &kQ6_K;
+    default: return nullptr;
+  }
+}
+
+// The portable kernel: the reference's integer sums, scaled and accumulated in float.
+template <GgmlType kType>
+void PortableTile(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const Q8Row* x, int64_t n_tokens,
+                  int64_t n, float* out, int64_t ldo) {
+  const ScalarFormat& f = *FindScalarFormat(kType);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint8_t* row = w + r * row_bytes;
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      float acc = 0.0f;
+      for (int64_t b = 0; b < n / f.elems; ++b) {
+        const BlockTerms terms = f.terms(row + b * f.bytes, x[t].qs + b * f.elems, x[t].sums + b * f.elems / 16);
+        acc += x[t].d[b] * (terms.scale * static_cast<float>(terms.sum) -
+                            terms.min_scale * static_cast<float>(terms.min_sum));
+      }
+      out[t * ldo + r] = acc;
+    }
+  }
+}
+
+}  // namespace
+
+void QuantizeActivationRowReference(const float* x, int64_t n, int block, int8_t* qs, float* d, int16_t* sums) {
+  for (int64_t b = 0; b < n / block; ++b) {
+    const float* xb = x + b * block;
+    float amax = 0.0f;
+    for (int i = 0; i < block; ++i) amax = std::max(amax, std::fabs(xb[i]));
+    // 127 / amax overflows for amax below about 4e-37; such a block is zero to 8 bits anyway.
+    float inverse = amax > 0.0f ? 127.0f / amax : 0.0f;
+    if (!(inverse <= FLT_MAX)) inverse = 0.0f;
+    d[b] = inverse == 0.0f ? 0.0f : amax / 127.0f;
+    for (int i = 0; i < block; ++i) qs[b * block + i] = static_cast<int8_t>(std::nearbyint(xb[i] * inverse));
+  }
+  for (int64_t g = 0; g < n / 16; ++g) {
+    int sum = 0;
+    for (int i = 0; i < 16; ++i) sum += qs[16 * g + i];
+    sums[g] = static_cast<int16_t>(sum);
+  }
+}
+
+void QuantizeActivations(const float* x, int64_t n_tokens, int64_t cols, int block, QuantizedActivations& out) {
+  out.block = block;
+  out.cols = cols;
+  out.n_tokens = n_tokens;
+  const size_t n = static_cast<size_t>(n_tokens * cols);
+  if (out.qs.size() < n) out.qs.resize(n);
+  if (out.d.size() < n / block) out.d.resize(n / block);
+  if (out.sums.size() < n / 16) out.sums.resize(n / 16);
+  const auto quantize = KernelIsa() >= IsaLevel::kAvx512 ? QuantizeRowAvx512 : QuantizeActivationRowReference;
+  const auto body = [&](int64_t begin, int64_t end, int) {
+    for (int64_t t = begin; t < end; ++t) {
+      quantize(x + t * cols, cols, block, &out.qs[t * cols], &out.d[t * cols / block], &out.sums[t * cols / 16]);
+    }
+  };
+  // A decode step's few tokens are quicker on the caller than handed to the pool.
+  if (n_tokens * cols < (1 << 16)) {
+    body(0, n_tokens, 0);
+  } else {
+    ParallelFor(n_tokens, 1, body);
+  }
+}
+
+Q8Row TokenRow(const QuantizedActivations& act, int64_t t) {
+  return {&act.qs[t * act.cols], &act.d[t * act.cols / act.block], &act.sums[t * act.cols / 16]};
+}
+
+double QuantDotReference(GgmlType type, const uint8_t* row, const Q8Row& x, int64_t n) {
+  const ScalarFormat* f = FindScalarFormat(type);
+  if (f == nullptr) return NAN;
+  double total = 0.0;
+  for (int64_t b = 0; b < n / f->elems; ++b) {
+    const BlockTerms t = f->terms(row + b * f->bytes, x.qs + b * f->elems, x.sums + b * f->elems / 16);
+    total += double(x.d[b]) * (double(t.scale) * t.sum - double(t.min_scale) * t.min_sum);
+  }
+  return total;
+}
+
+const QuantDotKernel* quant_internal::PortableKernel(GgmlType type) {
+  static constexpr QuantDotKernel kQ8_0{32, PortableTile<GgmlType::kQ8_0>};
+  static constexpr QuantDotKernel kQ4_0{32, PortableTile<GgmlType::kQ4_0>};
+  static constexpr QuantDotKernel kQ4_K{256, PortableTile<GgmlType::kQ4_K>};
+  static constexpr QuantDotKernel kQ5_K{256, PortableTile<GgmlType::kQ5_K>};
+  static constexpr QuantDotKernel kQ6_K{256, PortableTile<GgmlType::kQ6_K>};
+  switch (type) {
+    case GgmlType::kQ8_0: return &kQ8_0;
+    case GgmlType::kQ4_0: return &kQ4_0;
+    case GgmlType::kQ4_K: return &kQ4_K;
+    case GgmlType::kQ5_K: return &kQ5_K;
+    case GgmlType::kQ6_K: return &kQ6_K;
+    default: return nullptr;
+  }
+}
+
+const QuantDotKernel* QuantDot(GgmlType type, IsaLevel level) {
+  switch (level) {
+    case IsaLevel::kAvx512Vnni: return quant_internal::Avx512VnniKernel(type);
+    case IsaLevel::kAvx512:  // AVX-512 without VNNI (Skylake-X): the AVX2 kernels
+    case IsaLevel::kAvx2: return quant_internal::Avx2Kernel(type);
+    case IsaLevel::kPortable: return quant_internal::PortableKernel(type);
+  }
+  return nullptr;
+}
+
+const QuantDotKernel* QuantDot(GgmlType type) { return QuantDot(type, KernelIsa()); }
+
+}  // namespace baleen

@@ -1,0 +1,74 @@
+// Microbenchmarks of MatMul per weight format, integer (fast) path against the exact F32 one, on the shapes of a
+// 1.5B model: decode (1 token) on 1536×1536 and 8960×1536, prefill (64 tokens) on 1536×1536. Items per second are
+// weights × tokens multiply-adds.
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "base/float16.h"
+#include "formats/ggml_type.h"
+#include "kernels/matmul.h"
+
+namespace baleen {
+namespace {
+
+// Random codes with small positive f16 scales: the kernels' work does not depend on the values, and writing
+// random bytes is much quicker than quantizing floats for the 14M-weight shapes.
+std::vector<uint8_t> RandomRows(GgmlType type, int64_t rows, int64_t cols) {
+  const uint64_t row_bytes = RowBytes(type, cols).value();
+  const int64_t block_bytes = GetGgmlTypeInfo(type).block_bytes;
+  std::vector<uint8_t> bytes(row_bytes * rows);
+  std::mt19937 rng(1);
+  for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+  const int scale_at = type == GgmlType::kQ6_K ? 208 : 0;
+  const uint16_t half = FloatToFp16(0.01f);
+  for (size_t b = 0; b < bytes.size(); b += static_cast<size_t>(block_bytes)) {
+    std::memcpy(&bytes[b + scale_at], &half, 2);
+    if (type == GgmlType::kQ4_K || type == GgmlType::kQ5_K) std::memcpy(&bytes[b + 2], &half, 2);  // dmin
+  }
+  return bytes;
+}
+
+// Arguments: type, rows, cols, tokens, exact (0 or 1).
+void BM_MatMul(benchmark::State& state) {
+  const auto type = static_cast<GgmlType>(state.range(0));
+  const int64_t rows = state.range(1), cols = state.range(2), n_tokens = state.range(3);
+  const bool exact = state.range(4) != 0;
+  const std::vector<uint8_t> bytes = RandomRows(type, rows, cols);
+  const WeightMatrix w{type, bytes.data(), cols, rows, RowBytes(type, cols).value()};
+  std::vector<float> x(static_cast<size_t>(n_tokens * cols)), y(static_cast<size_t>(n_tokens * rows));
+  std::mt19937 rng(2);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (float& v : x) v = normal(rng);
+  const bool saved = ExactMatMul();
+  SetExactMatMul(exact);
+  for (auto _ : state) {
+    MatMul(w, x.data(), n_tokens, y.data());
+    benchmark::DoNotOptimize(y.data());
+  }
+  SetExactMatMul(saved);
+  state.SetItemsProcessed(state.iterations() * rows * cols * n_tokens);
+  state.SetLabel(std::string(GgmlTypeName(type)) + (exact ? " exact" : " int8"));
+}
+
+void Shapes(benchmark::internal::Benchmark* b) {
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
+    for (int exact : {0, 1}) {
+      const auto t = static_cast<int64_t>(type);
+      b->Args({t, 1536, 1536, 1, exact});
+      b->Args({t, 8960, 1536, 1, exact});
+      b->Args({t, 1536, 1536, 64, exact});
+    }
+  }
+  b->ArgNames({"type", "rows", "cols", "tokens", "exact"});
+  b->Unit(benchmark::kMicrosecond);
+}
+
+BENCHMARK(BM_MatMul)->Apply(Shapes);
+
+}  // namespace
+}  // namespace baleen
+
+BENCHMARK_MAIN();

@@ -1,0 +1,88 @@
+// What the integer dot-product kernels of each ISA level share: the tile driver that splits any rows × tokens
+// rectangle into fixed-size register tiles, block byte helpers, and the per-level kernel tables. Kernels layer,
+// private to quant_dot*.cc.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/quant_dot.h"
+
+namespace baleen::quant_internal {
+
+// Block sizes in bytes of the weight formats with integer kernels.
+constexpr int kQ8_0Bytes = 34;   // f16 d, int8 qs[32]
+constexpr int kQ4_0Bytes = 18;   // f16 d, uint8 qs[16]: element j in the low nibble of qs[j], j + 16 in the high one
+constexpr int kQ4_KBytes = 144;  // f16 d, f16 dmin, scales[12], qs[128]
+constexpr int kQ5_KBytes = 176;  // f16 d, f16 dmin, scales[12], qh[32], qs[128]
+constexpr int kQ6_KBytes = 210;  // ql[128], qh[64], int8 scales[16], f16 d
+
+inline uint16_t Load16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+
+// The eight 6-bit sub-block scales and mins of a Q4_K/Q5_K super-block (scales: its 12 packed bytes) as eight
+// bytes each, sub-block j in byte j. The packing is quants_k_blocks.h's UnpackScaleMin, done four bytes at a time.
+struct ScaleMinBytes {
+  uint64_t scales;
+  uint64_t mins;
+};
+
+inline ScaleMinBytes UnpackScaleMinBytes(const uint8_t* scales) {
+  uint32_t u[3];
+  std::memcpy(u, scales, 12);
+  const uint32_t scale_lo = u[0] & 0x3f3f3f3f, min_lo = u[1] & 0x3f3f3f3f;
+  const uint32_t scale_hi = (u[2] & 0x0f0f0f0f) | ((u[0] >> 2) & 0x30303030);
+  const uint32_t min_hi = ((u[2] >> 4) & 0x0f0f0f0f) | ((u[1] >> 2) & 0x30303030);
+  return {scale_lo | static_cast<uint64_t>(scale_hi) << 32, min_lo | static_cast<uint64_t>(min_hi) << 32};
+}
+
+// R rows against every token through Kernel::Tile<R, T>(w, row_bytes, x, n, out, ldo): tiles of kT tokens, then
+// single tokens. Kernels compute each (row, token) pair with the same operations in every instantiation, so the
+// split does not change any result.
+template <typename Kernel, int R, int kT>
+void RunTokens(const uint8_t* w, uint64_t row_bytes, const Q8Row* x, int64_t n_tokens, int64_t n, float* out,
+               int64_t ldo) {
+  int64_t t = 0;
+  for (; t + kT <= n_tokens; t += kT) Kernel::template Tile<R, kT>(w, row_bytes, x + t, n, out + t * ldo, ldo);
+  for (; t < n_tokens; ++t) Kernel::template Tile<R, 1>(w, row_bytes, x + t, n, out + t * ldo, ldo);
+}
+
+// R rows against every token: the kernel's own Panel<R, kT> where it has one (kPanels), else RunTokens.
+template <typename Kernel, int R, int kT>
+void RunRows(const uint8_t* w, uint64_t row_bytes, const Q8Row* x, int64_t n_tokens, int64_t n, float* out,
+             int64_t ldo) {
+  if constexpr (requires { Kernel::kPanels; }) {
+    Kernel::template Panel<R, kT>(w, row_bytes, x, n_tokens, n, out, ldo);
+  } else {
+    RunTokens<Kernel, R, kT>(w, row_bytes, x, n_tokens, n, out, ldo);
+  }
+}
+
+// n_rows × n_tokens: groups of kR rows when there are at least kT tokens, single rows otherwise and at the end.
+template <typename Kernel, int kR, int kT>
+void RunTiles(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const Q8Row* x, int64_t n_tokens, int64_t n,
+              float* out, int64_t ldo) {
+  int64_t r = 0;
+  // With fewer tokens than a tile the weights stream from memory once, and one row at a time keeps that stream
+  // contiguous: four rows in step are four short strided streams, which the hardware prefetchers follow badly
+  // (Q8_0 decode ran at 60% of the memory bandwidth that way).
+  if (n_tokens >= kT) {
+    for (; r + kR <= n_rows; r += kR) {
+      RunRows<Kernel, kR, kT>(w + r * row_bytes, row_bytes, x, n_tokens, n, out + r, ldo);
+    }
+  }
+  for (; r < n_rows; ++r) RunRows<Kernel, 1, kT>(w + r * row_bytes, row_bytes, x, n_tokens, n, out + r, ldo);
+}
+
+// Per-level tables (nullptr where a level has no kernel for the type).
+const QuantDotKernel* PortableKernel(GgmlType type);
+const QuantDotKernel* Avx2Kernel(GgmlType type);
+const QuantDotKernel* Avx512VnniKernel(GgmlType type);
+
+// Per-level activation quantizers of one token (same contract as QuantizeActivationRowReference).
+void QuantizeRowAvx512(const float* x, int64_t n, int block, int8_t* qs, float* d, int16_t* sums);
+
+}  // namespace baleen::quant_internal

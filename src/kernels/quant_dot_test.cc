@@ -1,0 +1,279 @@
+// The integer dot-product path: the activation quantizer against its formula, every kernel of every ISA level
+// this CPU runs against the scalar integer reference, and the fast MatMul against the exact one.
+#include "kernels/quant_dot.h"
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "base/float16.h"
+#include "formats/quants/quants.h"
+#include "kernels/matmul.h"
+
+namespace baleen {
+namespace {
+
+constexpr GgmlType kTypes[] = {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
+
+std::vector<IsaLevel> LevelsHere() {
+  std::vector<IsaLevel> levels;
+  for (int l = 0; l <= static_cast<int>(KernelIsa()); ++l) levels.push_back(static_cast<IsaLevel>(l));
+  return levels;
+}
+
+std::vector<float> Normal(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+QuantizedActivations Quantize(const std::vector<float>& x, int64_t n_tokens, int64_t cols, int block) {
+  QuantizedActivations act;
+  QuantizeActivations(x.data(), n_tokens, cols, block, act);
+  return act;
+}
+
+// ---- Quantizer ------------------------------------------------------------------------------------------------
+
+TEST(QuantizeActivations, FollowsTheFormula) {
+  for (int block : {32, 256}) {
+    constexpr int64_t kCols = 512, kTokens = 3;
+    const std::vector<float> x = Normal(kCols * kTokens, 4, 3.0f);
+    const QuantizedActivations act = Quantize(x, kTokens, kCols, block);
+    for (int64_t t = 0; t < kTokens; ++t) {
+      const Q8Row row = TokenRow(act, t);
+      for (int64_t b = 0; b < kCols / block; ++b) {
+        float amax = 0.0f;
+        for (int i = 0; i < block; ++i) amax = std::max(amax, std::fabs(x[t * kCols + b * block + i]));
+        ASSERT_EQ(row.d[b], amax / 127.0f);
+        for (int i = 0; i < block; ++i) {
+          const int64_t e = b * block + i;
+          ASSERT_EQ(row.qs[e], std::nearbyint(x[t * kCols + e] * (127.0f / amax))) << "element " << e;
+          ASSERT_LE(std::fabs(row.qs[e] * row.d[b] - x[t * kCols + e]), 0.5001f * row.d[b]);
+        }
+      }
+      for (int64_t g = 0; g < kCols / 16; ++g) {
+        int sum = 0;
+        for (int i = 0; i < 16; ++i) sum += row.qs[16 * g + i];
+        ASSERT_EQ(row.sums[g], sum);
+      }
+    }
+  }
+}
+
+TEST(QuantizeActivations, BitIdenticalWithTheReference) {
+  for (int block : {32, 256}) {
+    const std::vector<float> x = Normal(1024, 8, 0.1f);
+    const QuantizedActivations act = Quantize(x, 1, 1024, block);
+    std::vector<int8_t> qs(1024);
+    std::vector<float> d(1024 / block);
+    std::vector<int16_t> sums(64);
+    QuantizeActivationRowReference(x.data(), 1024, block, qs.data(), d.data(), sums.data());
+    EXPECT_EQ(std::memcmp(qs.data(), act.qs.data(), qs.size()), 0);
+    EXPECT_EQ(std::memcmp(d.data(), act.d.data(), d.size() * 4), 0);
+    EXPECT_EQ(std::memcmp(sums.data(), act.sums.data(), sums.size() * 2), 0);
+  }
+}
+
+TEST(QuantizeActivations, EdgeCases) {
+  // One block each: zeros, all equal, ±huge (saturating at ±127), a subnormal maximum (treated as zero).
+  std::vector<float> x(4 * 32, 0.0f);
+  std::fill(x.begin() + 32, x.begin() + 64, -2.5f);
+  for (int i = 0; i < 32; ++i) x[64 + i] = (i % 2 ? 1e30f : -1e30f) * (i < 16 ? 1.0f : 0.5f);
+  x[96] = 1e-40f;
+  const QuantizedActivations act = Quantize(x, 4, 32, 32);
+  for (int i = 0; i < 32; ++i) {
+    EXPECT_EQ(act.qs[i], 0);
+    EXPECT_EQ(act.qs[32 + i], -127);
+    EXPECT_EQ(act.qs[64 + i], (i % 2 ? 1 : -1) * (i < 16 ? 127 : 64));  // 63.5 rounds to even
+    EXPECT_EQ(act.qs[96 + i], 0);
+  }
+  EXPECT_EQ(act.d[0], 0.0f);
+  EXPECT_EQ(act.d[1], 2.5f / 127.0f);
+  EXPECT_EQ(act.d[2], 1e30f / 127.0f);
+  EXPECT_EQ(act.d[3], 0.0f);
+  EXPECT_EQ(act.sums[2], -127 * 16);
+}
+
+// ---- Kernels against the scalar reference ---------------------------------------------------------------------
+
+struct Rows {
+  std::vector<uint8_t> bytes;
+  std::vector<float> dequantized;
+  uint64_t row_bytes;
+};
+
+// Rows quantized from Gaussian values, or (random_bits) random codes with positive f16 scales in [1e-3, 1e-2]:
+// every bit pattern of the codes and packed sub-block scales, Q8_0's -128 included.
+Rows MakeRows(GgmlType type, int64_t n_rows, int64_t n, uint32_t seed, bool random_bits) {
+  Rows rows;
+  rows.row_bytes = RowBytes(type, n).value();
+  rows.bytes.resize(rows.row_bytes * n_rows);
+  rows.dequantized.resize(n_rows * n);
+  std::mt19937 rng(seed);
+  const std::vector<float> values = Normal(n_rows * n, seed + 1);
+  const int64_t block_bytes = GetGgmlTypeInfo(type).block_bytes;
+  std::uniform_real_distribution<float> scale(1e-3f, 1e-2f);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    uint8_t* row = &rows.bytes[r * rows.row_bytes];
+    if (random_bits) {
+      for (uint64_t i = 0; i < rows.row_bytes; ++i) row[i] = static_cast<uint8_t>(rng());
+      for (uint64_t b = 0; b < rows.row_bytes; b += static_cast<uint64_t>(block_bytes)) {
+        // f16 fields: d (and dmin) first, except Q6_K's d at the end.
+        const std::vector<int> fields = type == GgmlType::kQ6_K ? std::vector<int>{208}
+                                        : type == GgmlType::kQ4_K || type == GgmlType::kQ5_K ? std::vector<int>{0, 2}
+                                                                                             : std::vector<int>{0};
+        for (int f : fields) {
+          const uint16_t h = FloatToFp16(scale(rng));
+          std::memcpy(row + b + f, &h, 2);
+        }
+      }
+    } else {
+      EXPECT_TRUE(QuantizeRow(type, &values[r * n], row, n).ok());
+    }
+    EXPECT_TRUE(DequantizeRow(type, row, &rows.dequantized[r * n], n).ok());
+  }
+  return rows;
+}
+
+// Σ|w·x| over the dequantized operands: what the float rounding of the kernels is relative to.
+double Magnitude(const float* w, const Q8Row& x, int block, int64_t n) {
+  double m = 0.0;
+  for (int64_t i = 0; i < n; ++i) m += std::fabs(double(w[i]) * x.qs[i] * x.d[i / block]);
+  return m;
+}
+
+void ExpectKernelMatchesReference(GgmlType type, IsaLevel level, bool random_bits, bool extreme_activations) {
+  const QuantDotKernel* kernel = QuantDot(type, level);
+  ASSERT_NE(kernel, nullptr) << GgmlTypeName(type) << " at " << IsaLevelName(level);
+  constexpr int64_t kRows = 7, kTokens = 6, kCols = 768;  // 7 × 6: whole tiles and both edges
+  const Rows w = MakeRows(type, kRows, kCols, 21, random_bits);
+  std::vector<float> x = Normal(kTokens * kCols, 22);
+  if (extreme_activations) {  // every code ±127
+    for (size_t i = 0; i < x.size(); ++i) x[i] = i % 3 ? 1.0f : -1.0f;
+  }
+  const QuantizedActivations act = Quantize(x, kTokens, kCols, kernel->act_block);
+  std::vector<Q8Row> tokens;
+  for (int64_t t = 0; t < kTokens; ++t) tokens.push_back(TokenRow(act, t));
+  std::vector<float> out(kTokens * kRows);
+  kernel->tile(w.bytes.data(), w.row_bytes, kRows, tokens.data(), kTokens, kCols, out.data(), kRows);
+  for (int64_t r = 0; r < kRows; ++r) {
+    for (int64_t t = 0; t < kTokens; ++t) {
+      const uint8_t* row = &w.bytes[r * w.row_bytes];
+      const double expected = QuantDotReference(type, row, tokens[t], kCols);
+      const double magnitude = Magnitude(&w.dequantized[r * kCols], tokens[t], kernel->act_block, kCols);
+      ASSERT_NEAR(out[t * kRows + r], expected, 2e-6 * magnitude)
+          << GgmlTypeName(type) << " at " << IsaLevelName(level) << ", row " << r << ", token " << t;
+      // Alone, the pair gives the same bits as inside the tile.
+      float single;
+      kernel->tile(row, w.row_bytes, 1, &tokens[t], 1, kCols, &single, 1);
+      ASSERT_EQ(std::memcmp(&single, &out[t * kRows + r], 4), 0) << GgmlTypeName(type) << " row " << r;
+    }
+  }
+}
+
+TEST(QuantDot, KernelsMatchTheScalarReference) {
+  for (IsaLevel level : LevelsHere()) {
+    for (GgmlType type : kTypes) {
+      ExpectKernelMatchesReference(type, level, /*random_bits=*/false, /*extreme_activations=*/false);
+      ExpectKernelMatchesReference(type, level, /*random_bits=*/true, /*extreme_activations=*/false);
+      ExpectKernelMatchesReference(type, level, /*random_bits=*/true, /*extreme_activations=*/true);
+    }
+  }
+}
+
+TEST(QuantDot, OneBlockAndZeroActivations) {
+  for (IsaLevel level : LevelsHere()) {
+    for (GgmlType type : kTypes) {
+      const QuantDotKernel* kernel = QuantDot(type, level);
+      const int64_t n = kernel->act_block;  // one weight block
+      const Rows w = MakeRows(type, 1, n, 5, false);
+      for (bool zero : {false, true}) {
+        std::vector<float> x = Normal(n, 6);
+        if (zero) std::fill(x.begin(), x.end(), 0.0f);
+        const QuantizedActivations act = Quantize(x, 1, n, kernel->act_block);
+        const Q8Row token = TokenRow(act, 0);
+        float out = -1.0f;
+        kernel->tile(w.bytes.data(), w.row_bytes, 1, &token, 1, n, &out, 1);
+        const double expected = QuantDotReference(type, w.bytes.data(), token, n);
+        if (zero) {
+          EXPECT_EQ(out, 0.0f) << GgmlTypeName(type);
+        }
+        EXPECT_NEAR(out, expected, 2e-6 * Magnitude(w.dequantized.data(), token, kernel->act_block, n))
+            << GgmlTypeName(type) << " at " << IsaLevelName(level);
+      }
+    }
+  }
+}
+
+TEST(QuantDot, TypesWithoutKernels) {
+  for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kQ4_1, GgmlType::kQ2_K, GgmlType::kIQ4_XS}) {
+    EXPECT_EQ(QuantDot(type), nullptr) << GgmlTypeName(type);
+  }
+}
+
+// ---- The fast MatMul against the exact one ---------------------------------------------------------------------
+
+class ExactModeGuard {
+ public:
+  explicit ExactModeGuard(bool exact) : saved_(ExactMatMul()) { SetExactMatMul(exact); }
+  ~ExactModeGuard() { SetExactMatMul(saved_); }
+
+ private:
+  bool saved_;
+};
+
+// 8-bit activations round each element by at most amax / 254 per block: for Gaussian data about 0.5% (blocks of
+// 32) to 0.7% (256) of its rms, so a dot product is off by about that fraction of the typical output size. 2%
+// leaves room for unlucky rows, not for a wrong kernel (which is off by order 100%).
+TEST(QuantMatMul, CloseToTheExactMatMul) {
+  constexpr int64_t kRows = 37, kCols = 512;
+  for (GgmlType type : kTypes) {
+    const Rows w = MakeRows(type, kRows, kCols, 31, false);
+    const WeightMatrix matrix{type, w.bytes.data(), kCols, kRows, w.row_bytes};
+    for (int64_t n_tokens : {1, 3, 9, 70}) {
+      const std::vector<float> x = Normal(n_tokens * kCols, 77);  // a seed the weights do not use
+      std::vector<float> fast(n_tokens * kRows), exact(n_tokens * kRows);
+      {
+        ExactModeGuard guard(false);
+        MatMul(matrix, x.data(), n_tokens, fast.data());
+      }
+      {
+        ExactModeGuard guard(true);
+        MatMul(matrix, x.data(), n_tokens, exact.data());
+      }
+      double error = 0.0, norm = 0.0;
+      for (size_t i = 0; i < fast.size(); ++i) {
+        error += (double(fast[i]) - exact[i]) * (double(fast[i]) - exact[i]);
+        norm += double(exact[i]) * exact[i];
+      }
+      EXPECT_LT(std::sqrt(error / norm), 0.02) << GgmlTypeName(type) << ", " << n_tokens << " tokens";
+    }
+  }
+}
+
+// Results depend only on the token, not on how many tokens share the call, and sub-matrices and ldy work.
+TEST(QuantMatMul, BatchIndependentWithSubMatrixAndLeadingDimension) {
+  ExactModeGuard guard(false);
+  constexpr int64_t kRows = 40, kCols = 256, kTokens = 67, kLdy = 23;
+  for (GgmlType type : kTypes) {
+    const Rows w = MakeRows(type, kRows, kCols, 41, false);
+    const WeightMatrix sub = WeightMatrix{type, w.bytes.data(), kCols, kRows, w.row_bytes}.Rows(3, 18);
+    const std::vector<float> x = Normal(kTokens * kCols, 42);
+    std::vector<float> all(kTokens * kLdy, -1.0f), one(18);
+    MatMul(sub, x.data(), kTokens, all.data(), kLdy);
+    for (int64_t t = 0; t < kTokens; ++t) {
+      MatMul(sub, &x[t * kCols], 1, one.data());
+      ASSERT_EQ(std::memcmp(one.data(), &all[t * kLdy], 18 * 4), 0) << GgmlTypeName(type) << " token " << t;
+      for (int64_t r = 18; r < kLdy; ++r) ASSERT_EQ(all[t * kLdy + r], -1.0f);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace baleen
