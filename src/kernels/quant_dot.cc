@@ -138,7 +138,12 @@ void QuantizeActivationRowReference(const float* x, int64_t n, int block, int8_t
     float inverse = amax > 0.0f ? 127.0f / amax : 0.0f;
     if (!(inverse <= FLT_MAX)) inverse = 0.0f;
     d[b] = inverse == 0.0f ? 0.0f : amax / 127.0f;
-    for (int i = 0; i < block; ++i) qs[b * block + i] = static_cast<int8_t>(std::nearbyint(xb[i] * inverse));
+    for (int i = 0; i < block; ++i) {
+      // Finite inputs give codes in [-127, 127]. NaN or infinite ones give -128, as VCVTPS2DQ's "integer
+      // indefinite" saturated to 8 bits does, instead of an undefined conversion.
+      const float v = std::nearbyint(xb[i] * inverse);
+      qs[b * block + i] = v >= -128.0f && v <= 127.0f ? static_cast<int8_t>(v) : int8_t{-128};
+    }
   }
   for (int64_t g = 0; g < n / 16; ++g) {
     int sum = 0;

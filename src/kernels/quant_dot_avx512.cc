@@ -112,8 +112,11 @@ __attribute__((target("avx512f"))) void QuantizeRowAvx512(const float* x, int64_
     const __m512 scale = _mm512_set1_ps(inverse);
     for (int i = 0; i < block; i += 16) {
       const __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(xb + i), scale));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + b * block + i), _mm512_cvtsepi32_epi8(q));
-      sums[(b * block + i) / 16] = static_cast<int16_t>(_mm512_reduce_add_epi32(q));
+      const __m128i codes = _mm512_cvtsepi32_epi8(q);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + b * block + i), codes);
+      // Summed from the saturated codes: a NaN or infinite input converts to INT_MIN, and sixteen of those would
+      // overflow an int.
+      sums[(b * block + i) / 16] = static_cast<int16_t>(_mm512_reduce_add_epi32(_mm512_cvtepi8_epi32(codes)));
     }
   }
 }
