@@ -122,6 +122,7 @@ def check_perplexity_errors(models, work):
              (["perplexity", model, "--ctx", "x", TEXT], 2, "--ctx"),
              (["bench", model, "-p", "-3"], 2, "-p"),
              (["bench", model, "-r", "0"], 2, "-r"),
+             (["bench", model, "--ctx-depth", "-1"], 2, "--ctx-depth"),
              (["bench", model, "--bogus"], 2, "--bogus")]
     for args, code, needle in cases:
         out = run(*args)
@@ -135,7 +136,7 @@ def check_perplexity_errors(models, work):
 def check_bench(models, work):
     for arch, model in models.items():
         # One thread: the test machine may be busy, and spinning OpenMP workers then slow everything down.
-        got = run_json("bench", model, "--json", "-p", "16", "-n", "4", "-r", "2", "-t", "1")
+        got = run_json("bench", model, "--json", "-p", "16", "-n", "4", "-r", "2", "-t", "1", "--no-bandwidth")
         if not got:
             continue
         result = got[0]
@@ -146,11 +147,20 @@ def check_bench(models, work):
             check(math.isfinite(result[f"{test}_tokens_per_s"]) and result[f"{test}_tokens_per_s"] > 0,
                   f"{arch}: bench {test} rate")
         check(result["pp_tokens"] == 16 and result["tg_tokens"] == 4 and result["reps"] == 2 and
-              result["threads"] == 1, f"{arch}: bench echo {result}")
-    skipped = run_json("bench", models["qwen2"], "--json", "-p", "0", "-n", "2", "-r", "1", "-t", "1")
+              result["threads"] == 1 and result["ctx_depth"] == 0, f"{arch}: bench echo {result}")
+        check(result["read_bandwidth_gb_per_s"] is None and result["tg_bound_tokens_per_s"] is None,
+              f"{arch}: bench --no-bandwidth {result}")
+    # With the bandwidth measurement (one run: it streams a buffer of a GiB or more) and a context depth.
+    skipped = run_json("bench", models["qwen2"], "--json", "-p", "0", "-n", "2", "-r", "1", "-t", "1", "-d", "8")
     check(skipped and skipped[0]["pp_samples"] == [] and len(skipped[0]["tg_samples"]) == 1, "bench -p 0")
-    table = run("bench", models["qwen2"], "-p", "8", "-n", "2", "-r", "2", "-t", "1")
-    check(table.returncode == 0 and "pp8" in table.stdout and "tg2" in table.stdout, f"bench table: {table.stdout}")
+    bound = skipped[0] if skipped else {}
+    check(bound.get("ctx_depth") == 8 and all((bound.get(k) or 0) > 0 for k in (
+          "read_bandwidth_gb_per_s", "weight_bytes_per_token", "cache_bytes_per_token", "tg_bound_tokens_per_s",
+          "tg_fraction_of_bound")), f"bench bound: {bound}")
+    table = run("bench", models["qwen2"], "-p", "8", "-n", "2", "-r", "2", "-t", "1", "--ctx-depth", "4",
+                "--no-bandwidth")
+    check(table.returncode == 0 and "pp8 @ d4" in table.stdout and "tg2 @ d4" in table.stdout and
+          "bandwidth" not in table.stdout, f"bench table: {table.stdout}")
 
 
 def check_run(models, work):

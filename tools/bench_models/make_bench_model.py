@@ -52,19 +52,43 @@ SHAPES = {
         specials={100000: ("<｜begin▁of▁sentence｜>", 3), 100001: ("<｜end▁of▁sentence｜>", 3),
                   100002: ("<｜fim▁hole｜>", 3), 100003: ("<｜fim▁begin｜>", 3), 100004: ("<｜fim▁end｜>", 3)},
         bos=100000, eos=100001, template="deepseek-v2.jinja"),
+    # deepseek-ai/DeepSeek-V3 at its real width but 4 of its 61 layers: 3 dense (as in V3) + 1 MoE layer (256
+    # routed experts x 2048, 8 used, 1 shared; sigmoid gating with exp_probs_b, 8 groups of which 4 are kept,
+    # normalized top-k, x2.5), MLA with q-LoRA; no MTP block. One MoE layer of V3 reads as many bytes per token as
+    # each of the real model's 58, so per-layer speed carries over.
+    "deepseek-v3-slice": dict(
+        arch="deepseek2", name="DeepSeek-V3 4-layer slice (random weights)", n_embd=7168, n_layer=4, n_dense=3,
+        n_head=128, n_ff=18432, q_lora=1536, kv_lora=512, nope=128, rope=64, v_head=128, n_expert=256, n_used=8,
+        n_shared=1, ff_exp=2048, weights_scale=2.5, gating="sigmoid", norm_topk=True, n_group=8, n_group_used=4,
+        n_vocab=129280, freq_base=10000.0, yarn_factor=40.0, yarn_orig=4096, yarn_log_mul=0.1, rms_eps=1e-6,
+        context=163840, tied=False, pre="deepseek-v3",
+        specials={0: ("<｜begin▁of▁sentence｜>", 3), 1: ("<｜end▁of▁sentence｜>", 3), 2: ("<｜▁pad▁｜>", 3),
+                  128798: ("<think>", 4), 128799: ("</think>", 4), 128800: ("<｜fim▁hole｜>", 3),
+                  128801: ("<｜fim▁begin｜>", 3), 128802: ("<｜fim▁end｜>", 3), 128803: ("<｜User｜>", 3),
+                  128804: ("<｜Assistant｜>", 3), 128805: ("<|EOT|>", 3)},
+        bos=0, eos=1, template="deepseek-v3.jinja"),
 }
+GATING_FUNC = {"softmax": 1, "sigmoid": 2}  # GGUF expert_gating_func ids
 FILE_TYPE = {"f32": 0, "f16": 1, "q8_0": 7, "q4_k": 14}  # 14 = MOSTLY_Q4_K_S (informational)
 GGML_TYPE = {"f32": gio.GGML_F32, "f16": gio.GGML_F16, "q8_0": gio.GGML_Q8_0, "q4_k": gio.GGML_Q4_K}
 MATRIX_STD = 0.02
 CHUNK_ELEMS = 1 << 22  # elements generated per write
 
 
+def vocabulary(s):
+    """(tokens, types): the specials at their real ids, the 256 byte tokens in the lowest free ids (0-255 unless a
+    special sits there, as V3's BOS/EOS/pad do), [PADn] fillers elsewhere."""
+    tokens, types = [None] * s["n_vocab"], [1] * s["n_vocab"]
+    for i, (text, t) in s["specials"].items():
+        tokens[i], types[i] = text, t
+    free = (i for i in range(s["n_vocab"]) if tokens[i] is None)
+    for byte_token, i in zip(gpt2_byte_tokens(), free):
+        tokens[i] = byte_token
+    return [t if t is not None else f"[PAD{i}]" for i, t in enumerate(tokens)], types
+
+
 def tokenizer_kvs(s):
-    tokens, types = gpt2_byte_tokens(), [1] * 256
-    for i in range(256, s["n_vocab"]):
-        text, t = s["specials"].get(i, (f"[PAD{i}]", 1))
-        tokens.append(text)
-        types.append(t)
+    tokens, types = vocabulary(s)
     return [gio.kv_str("tokenizer.ggml.model", "gpt2"),
             gio.kv_str("tokenizer.ggml.pre", s["pre"]),
             gio.kv_array("tokenizer.ggml.tokens", gio.VT_STRING, tokens),
@@ -123,9 +147,13 @@ def deepseek2_kvs(s, type_name):
             gio.kv_u32(f"{a}.expert_count", s["n_expert"]),
             gio.kv_u32(f"{a}.expert_used_count", s["n_used"]),
             gio.kv_u32(f"{a}.expert_shared_count", s["n_shared"]),
-            gio.kv_f32(f"{a}.expert_weights_scale", s["weights_scale"]),
-            gio.kv_u32(f"{a}.vocab_size", s["n_vocab"])]
-    # no expert_gating_func (absent = softmax), no expert_weights_norm (absent = false), no expert groups
+            gio.kv_f32(f"{a}.expert_weights_scale", s["weights_scale"])]
+    if "gating" in s:  # V3: absent keys mean softmax, no renormalisation, no groups (V2)
+        kvs += [gio.kv_bool(f"{a}.expert_weights_norm", s["norm_topk"]),
+                gio.kv_u32(f"{a}.expert_gating_func", GATING_FUNC[s["gating"]]),
+                gio.kv_u32(f"{a}.expert_group_count", s["n_group"]),
+                gio.kv_u32(f"{a}.expert_group_used_count", s["n_group_used"])]
+    kvs.append(gio.kv_u32(f"{a}.vocab_size", s["n_vocab"]))
     return kvs + tokenizer_kvs(s) + [gio.kv_u32("general.quantization_version", 2)]
 
 
@@ -157,8 +185,10 @@ def deepseek2_tensors(s, mt):
                     m(f"{b}.ffn_down.weight", [F, D])]
             continue
         S = s["n_shared"] * FE
-        out += [(f"{b}.ffn_gate_inp.weight", [D, E], gio.GGML_F32, "matrix"),  # router: never quantized
-                m(f"{b}.ffn_gate_exps.weight", [D, FE, E]), m(f"{b}.ffn_up_exps.weight", [D, FE, E]),
+        out.append((f"{b}.ffn_gate_inp.weight", [D, E], gio.GGML_F32, "matrix"))  # router: never quantized
+        if s.get("gating") == "sigmoid":  # V3's selection bias
+            out.append((f"{b}.exp_probs_b.bias", [E], gio.GGML_F32, "bias"))
+        out += [                m(f"{b}.ffn_gate_exps.weight", [D, FE, E]), m(f"{b}.ffn_up_exps.weight", [D, FE, E]),
                 m(f"{b}.ffn_down_exps.weight", [FE, D, E]),
                 m(f"{b}.ffn_gate_shexp.weight", [D, S]), m(f"{b}.ffn_up_shexp.weight", [D, S]),
                 m(f"{b}.ffn_down_shexp.weight", [S, D])]
