@@ -32,15 +32,18 @@ uint64_t PhysicalMemoryBytes() {
   return pages > 0 && page > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) : (uint64_t{1} << 40);
 }
 
-// Touches one byte per page of every tensor so the weights are resident before the first token.
-void PrefaultWeights(const GgufModel& gguf, const std::function<void(uint64_t, uint64_t)>& progress) {
+// Touches one byte per page of every tensor so the weights are resident before the first token; tensors with a
+// packed copy were read when it was made, and the forward pass reads the copy.
+void PrefaultWeights(const GgufModel& gguf, const PackedWeights& packed,
+                     const std::function<void(uint64_t, uint64_t)>& progress) {
   uint64_t total = 0, done = 0;
-  for (const GgufTensorInfo* t : gguf.tensors()) total += t->size_bytes;
+  for (const GgufTensorInfo* t : gguf.tensors()) total += packed.Packed(t->data.data()) ? 0 : t->size_bytes;
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   volatile uint8_t sink = 0;
   uint64_t next_report = 0;
   for (const GgufTensorInfo* t : gguf.tensors()) {
     const uint8_t* data = t->data.data();
+    if (packed.Packed(data)) continue;
     const uintptr_t start = reinterpret_cast<uintptr_t>(data), aligned = start & ~(page - 1);  // madvise wants pages
     madvise(reinterpret_cast<void*>(aligned), t->size_bytes + (start - aligned), MADV_WILLNEED);
     for (uint64_t off = 0; off < t->size_bytes; off += page) sink = sink + data[off];
@@ -68,7 +71,10 @@ Result<std::unique_ptr<LoadedModel>> OpenModel(const std::string& path, const Lo
   Result<ModelConfig> config = ResolveModelConfig(*m->gguf);
   if (!config.ok()) return config.status().WithContext(path);
   m->config = std::move(config).value();
-  Result<std::unique_ptr<Model>> model = LoadModel(*m->gguf, m->config, ModelOptions{.mla_mode = options.mla_mode});
+  Result<std::unique_ptr<Model>> model =
+      LoadModel(*m->gguf, m->config,
+                ModelOptions{.mla_mode = options.mla_mode, .repack = options.repack,
+                             .release_packed_sources = true});  // a GGUF: every tensor is in its mapping
   if (!model.ok()) return model.status().WithContext(path);
   m->model = std::move(model).value();
   Result<TextAssets> text = LoadTextAssets(*m->gguf);
@@ -97,7 +103,7 @@ Result<std::unique_ptr<LoadedModel>> OpenModel(const std::string& path, const Lo
   // Pre-fault only what fits: for a model larger than free memory (a 671B file served from disk) reading it all
   // up front would just evict itself.
   if (options.progress && m->gguf->total_file_bytes() < AvailableMemoryBytes() / 10 * 8) {
-    PrefaultWeights(*m->gguf, options.progress);
+    PrefaultWeights(*m->gguf, m->model->packed_weights(), options.progress);
   }
   return m;
 }

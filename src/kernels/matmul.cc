@@ -17,6 +17,7 @@
 #include "kernels/cpu_features.h"
 #include "kernels/fast_decode.h"
 #include "kernels/fused_dot.h"
+#include "kernels/packed_rows.h"
 #include "kernels/quant_dot.h"
 #include "kernels/simd.h"
 
@@ -49,6 +50,10 @@ WeightMatrix WeightMatrix::Rows(int64_t first, int64_t count) const {
   WeightMatrix sub = *this;
   sub.data = data + static_cast<uint64_t>(first) * row_bytes;
   sub.rows = count;
+  if (packed != nullptr) {
+    const bool aligned = first % kPackRows == 0 && count % kPackRows == 0;
+    sub.packed = aligned ? packed + static_cast<uint64_t>(first / kPackRows) * PackedGroupBytes(type, cols) : nullptr;
+  }
   return sub;
 }
 
@@ -177,18 +182,43 @@ void MultiplyTile(const float* const* rows, int64_t nr, const float* x, int64_t 
   }
 }
 
+// The integer path's activations, quantized once per call and reused across calls. The pool's workers must see
+// the caller's buffers, not their own thread_local copies, so kernels reach them through plain pointers.
+const Q8Row* QuantizedTokens(const float* x, int64_t n_tokens, int64_t cols, int block) {
+  thread_local QuantizedActivations act;
+  thread_local std::vector<Q8Row> token_rows;
+  QuantizeActivations(x, n_tokens, cols, block, act);
+  token_rows.resize(static_cast<size_t>(n_tokens));
+  for (int64_t t = 0; t < n_tokens; ++t) token_rows[t] = TokenRow(act, t);
+  return token_rows.data();
+}
+
+// Fast mode on packed weights: groups of 16 rows, each claimed range of groups meeting the prompt 64 tokens at a
+// time (those tokens' codes stay in L2 while the range's weights are reused from L1/L2).
+bool MatMulPacked(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
+  const PackedDotKernel* kernel = w.packed != nullptr && !ExactMatMul() ? PackedDot(w.type) : nullptr;
+  if (kernel == nullptr) return false;
+  const Q8Row* tokens = QuantizedTokens(x, n_tokens, w.cols, kernel->act_block);
+  const uint64_t group_bytes = PackedGroupBytes(w.type, w.cols);
+  const int64_t n_groups = w.rows / kPackRows;
+  const int64_t grain = std::max<int64_t>(1, n_groups / (8 * ThreadPool::Global().n_threads()));
+  ParallelFor(n_groups, grain, [&, tokens](int64_t begin, int64_t end, int) {
+    for (int64_t t0 = 0; t0 < n_tokens; t0 += kQuantTokenBlock) {
+      const int64_t nt = std::min(kQuantTokenBlock, n_tokens - t0);
+      for (int64_t g = begin; g < end; ++g) {
+        kernel->tile(w.packed + static_cast<uint64_t>(g) * group_bytes, tokens + t0, nt, w.cols,
+                     y + t0 * ldy + g * kPackRows, ldy);
+      }
+    }
+  });
+  return true;
+}
+
 // Fast mode: quantizes every token's activations once, then integer dot products rows × tokens.
 bool MatMulQuantized(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
   const QuantDotKernel* kernel = ExactMatMul() ? nullptr : QuantDot(w.type);
   if (kernel == nullptr || w.cols % kernel->act_block != 0) return false;
-  // Reused across calls. The pool's workers must see the caller's buffers, not their own thread_local copies, so
-  // the loop body reaches them through plain pointers.
-  thread_local QuantizedActivations act;
-  thread_local std::vector<Q8Row> token_rows;
-  QuantizeActivations(x, n_tokens, w.cols, kernel->act_block, act);
-  token_rows.resize(static_cast<size_t>(n_tokens));
-  for (int64_t t = 0; t < n_tokens; ++t) token_rows[t] = TokenRow(act, t);
-  const Q8Row* tokens = token_rows.data();
+  const Q8Row* tokens = QuantizedTokens(x, n_tokens, w.cols, kernel->act_block);
   const int64_t n_groups = (w.rows + kQuantRowGroup - 1) / kQuantRowGroup;
   const int64_t grain = std::max<int64_t>(1, n_groups / (8 * ThreadPool::Global().n_threads()));
   ParallelFor(n_groups, grain, [&, tokens](int64_t begin, int64_t end, int) {
@@ -219,6 +249,7 @@ bool MatMulFused(const WeightMatrix& w, const float* x, int64_t n_tokens, float*
 }
 
 void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
+  if (MatMulPacked(w, x, n_tokens, y, ldy)) return;
   if (MatMulQuantized(w, x, n_tokens, y, ldy)) return;
   if (MatMulFused(w, x, n_tokens, y, ldy)) return;
   const int64_t n_tiles = (w.rows + kTileRows - 1) / kTileRows;

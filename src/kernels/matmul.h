@@ -18,6 +18,9 @@ struct WeightMatrix {
   int64_t cols = 0;
   int64_t rows = 0;
   uint64_t row_bytes = 0;
+  // The same rows interleaved 16 to a group for the packed integer kernels (packed_rows.h), or null. MatMul uses
+  // it in fast mode; a sub-matrix keeps it only when it starts and ends on a group boundary.
+  const uint8_t* packed = nullptr;
 
   // The sub-matrix of rows [first, first + count).
   WeightMatrix Rows(int64_t first, int64_t count) const;

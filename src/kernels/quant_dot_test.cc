@@ -12,6 +12,8 @@
 #include "base/float16.h"
 #include "formats/quants/quants.h"
 #include "kernels/matmul.h"
+#include "kernels/packed_rows.h"
+#include "kernels/packed_weights.h"
 
 namespace baleen {
 namespace {
@@ -271,6 +273,83 @@ TEST(QuantMatMul, BatchIndependentWithSubMatrixAndLeadingDimension) {
       MatMul(sub, &x[t * kCols], 1, one.data());
       ASSERT_EQ(std::memcmp(one.data(), &all[t * kLdy], 18 * 4), 0) << GgmlTypeName(type) << " token " << t;
       for (int64_t r = 18; r < kLdy; ++r) ASSERT_EQ(all[t * kLdy + r], -1.0f);
+    }
+  }
+}
+
+// ---- Packed rows (16 interleaved rows, AVX-512 VNNI) -------------------------------------------------------------
+
+constexpr GgmlType kPackedTypes[] = {GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K};
+
+// Every token of a group against the scalar reference, and alone the same bits as in a batch of 13 (one group of
+// eight, one of four, one single).
+TEST(PackedRows, KernelsMatchTheScalarReference) {
+  constexpr int64_t kRows = 32, kTokens = 13, kCols = 768;
+  for (GgmlType type : kPackedTypes) {
+    if (!CanPackRows(type, kRows, kCols)) GTEST_SKIP() << "no AVX-512 VNNI here";
+    const PackedDotKernel* kernel = PackedDot(type);
+    for (bool random_bits : {false, true}) {
+      const Rows w = MakeRows(type, kRows, kCols, 51, random_bits);
+      std::vector<uint8_t> packed(PackedGroupBytes(type, kCols) * (kRows / kPackRows));
+      PackRows(type, w.bytes.data(), w.row_bytes, kRows, kCols, packed.data());
+      for (bool extreme : {false, true}) {
+        std::vector<float> x = Normal(kTokens * kCols, 52);
+        if (extreme) {
+          for (size_t i = 0; i < x.size(); ++i) x[i] = i % 3 ? 1.0f : -1.0f;
+        }
+        const QuantizedActivations act = Quantize(x, kTokens, kCols, kernel->act_block);
+        std::vector<Q8Row> tokens;
+        for (int64_t t = 0; t < kTokens; ++t) tokens.push_back(TokenRow(act, t));
+        for (int64_t g = 0; g < kRows / kPackRows; ++g) {
+          const uint8_t* group = packed.data() + g * PackedGroupBytes(type, kCols);
+          std::vector<float> out(kTokens * kPackRows), single(kPackRows);
+          kernel->tile(group, tokens.data(), kTokens, kCols, out.data(), kPackRows);
+          for (int64_t t = 0; t < kTokens; ++t) {
+            kernel->tile(group, &tokens[t], 1, kCols, single.data(), kPackRows);
+            ASSERT_EQ(std::memcmp(single.data(), &out[t * kPackRows], 4 * kPackRows), 0) << GgmlTypeName(type);
+            for (int64_t i = 0; i < kPackRows; ++i) {
+              const int64_t r = g * kPackRows + i;
+              const double expected = QuantDotReference(type, &w.bytes[r * w.row_bytes], tokens[t], kCols);
+              const double magnitude = Magnitude(&w.dequantized[r * kCols], tokens[t], kernel->act_block, kCols);
+              ASSERT_NEAR(out[t * kPackRows + i], expected, 2e-6 * magnitude)
+                  << GgmlTypeName(type) << ", row " << r << ", token " << t << (random_bits ? ", random bits" : "");
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// MatMul on a packed matrix: close to the unpacked integer path, batch-independent, and sub-matrices on a group
+// boundary keep the packed rows while others fall back to the file's layout with the same results up to rounding.
+TEST(PackedRows, MatMulUsesThemBatchIndependently) {
+  ExactModeGuard guard(false);
+  constexpr int64_t kRows = 64, kCols = 512, kTokens = 21;
+  for (GgmlType type : kPackedTypes) {
+    if (!CanPackRows(type, kRows, kCols)) GTEST_SKIP() << "no AVX-512 VNNI here";
+    const Rows w = MakeRows(type, kRows, kCols, 61, false);
+    const WeightMatrix plain{type, w.bytes.data(), kCols, kRows, w.row_bytes};
+    PackedWeights packs;
+    const WeightMatrix packed = packs.Pack(plain, kRows);
+    ASSERT_NE(packed.packed, nullptr);
+    EXPECT_TRUE(packs.Packed(w.bytes.data()));
+    EXPECT_EQ(packs.Pack(plain, 8).packed, nullptr);  // slices of 8 rows cannot be packed
+    const std::vector<float> x = Normal(kTokens * kCols, 62);
+    std::vector<float> a(kTokens * kRows), b(kTokens * kRows), one(kRows);
+    MatMul(packed, x.data(), kTokens, a.data());
+    MatMul(plain, x.data(), kTokens, b.data());
+    for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-4f * (1.0f + std::fabs(b[i]))) << i;
+    for (int64_t t = 0; t < kTokens; ++t) {
+      MatMul(packed, &x[t * kCols], 1, one.data());
+      ASSERT_EQ(std::memcmp(one.data(), &a[t * kRows], 4 * kRows), 0) << GgmlTypeName(type) << " token " << t;
+    }
+    EXPECT_NE(packed.Rows(16, 32).packed, nullptr);
+    EXPECT_EQ(packed.Rows(3, 16).packed, nullptr);
+    std::vector<float> sub(kTokens * 32);
+    MatMul(packed.Rows(16, 32), x.data(), kTokens, sub.data());
+    for (int64_t t = 0; t < kTokens; ++t) {
+      ASSERT_EQ(std::memcmp(&sub[t * 32], &a[t * kRows + 16], 4 * 32), 0) << GgmlTypeName(type);
     }
   }
 }

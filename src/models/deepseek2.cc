@@ -119,7 +119,7 @@ class Deepseek2Model : public Model {
 Result<std::unique_ptr<Model>> LoadDeepseek2(const GgufModel& gguf, const ModelConfig& config,
                                              const ModelOptions& options) {
   auto model = std::make_unique<Deepseek2Model>(config, options);
-  RETURN_IF_ERROR(model->Load(WeightLoader(gguf)));
+  RETURN_IF_ERROR(model->Load(WeightLoader(gguf, model->packs_for_loading())));
   return std::unique_ptr<Model>(std::move(model));
 }
 

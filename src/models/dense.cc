@@ -154,7 +154,7 @@ void DenseModel::Layer(int64_t layer, float* x, int64_t n, int64_t pos, KvCache&
 Result<std::unique_ptr<Model>> LoadDense(const GgufModel& gguf, const ModelConfig& config,
                                          const ModelOptions& options) {
   auto model = std::make_unique<DenseModel>(config, options);
-  RETURN_IF_ERROR(model->Load(WeightLoader(gguf)));
+  RETURN_IF_ERROR(model->Load(WeightLoader(gguf, model->packs_for_loading())));
   return std::unique_ptr<Model>(std::move(model));
 }
 

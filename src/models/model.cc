@@ -17,12 +17,14 @@ std::unique_ptr<KvCache> Model::NewCache(int64_t n_ctx) const {
 
 Status Model::LoadCommon(const WeightLoader& w) {
   const int64_t dim = config_.dim, vocab = config_.vocab_size;
-  ASSIGN_OR_RETURN(tok_embd_, w.Matrix("token_embd.weight", {dim, vocab}));
   ASSIGN_OR_RETURN(output_norm_, w.Vector("output_norm.weight", dim));
-  // Tied embeddings: the converter omits output.weight and the engine reuses token_embd.
+  // Tied embeddings: the converter omits output.weight and the engine reuses token_embd, which then multiplies
+  // and is worth packing; otherwise it only serves row lookups.
   if (w.Has("output.weight")) {
+    ASSIGN_OR_RETURN(tok_embd_, w.Matrix("token_embd.weight", {dim, vocab}, WeightLoader::kNoPacking));
     ASSIGN_OR_RETURN(output_, w.Matrix("output.weight", {dim, vocab}));
   } else {
+    ASSIGN_OR_RETURN(tok_embd_, w.Matrix("token_embd.weight", {dim, vocab}));
     output_ = tok_embd_;
   }
   return Status::Ok();

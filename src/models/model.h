@@ -11,6 +11,7 @@
 #include "formats/gguf/gguf_model.h"
 #include "formats/model_config.h"
 #include "kernels/matmul.h"
+#include "kernels/packed_weights.h"
 #include "models/kv_cache.h"
 
 namespace baleen {
@@ -21,6 +22,10 @@ enum class MlaMode { kAuto, kNaive, kAbsorbed };
 
 struct ModelOptions {
   MlaMode mla_mode = MlaMode::kAuto;
+  // Repack the weight matrices whose formats have packed kernels (kernels/packed_rows.h) at load.
+  bool repack = true;
+  // The tensors are in a read-only file mapping: drop each packed tensor's pages once copied (PackedWeights).
+  bool release_packed_sources = false;
 };
 
 // Which positions of a Forward call need logits.
@@ -42,6 +47,14 @@ class Model {
 
   void set_mla_mode(MlaMode mode) { options_.mla_mode = mode; }
 
+  // The repacked copies of weights made at load (empty when repacking is off or nothing qualifies).
+  const PackedWeights& packed_weights() const { return packed_weights_; }
+  // Where a family's loader puts those copies: null when repacking is off.
+  PackedWeights* packs_for_loading() {
+    packed_weights_.set_release_sources(options_.release_packed_sources);
+    return options_.repack ? &packed_weights_ : nullptr;
+  }
+
  protected:
   Model(ModelConfig config, ModelOptions options) : config_(std::move(config)), options_(options) {}
   // Shared weights; set by the loader of each family.
@@ -52,6 +65,7 @@ class Model {
 
   ModelConfig config_;
   ModelOptions options_;
+  PackedWeights packed_weights_;
   WeightMatrix tok_embd_, output_;
   std::vector<float> output_norm_;
 };

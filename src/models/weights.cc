@@ -31,12 +31,14 @@ Result<const GgufTensorInfo*> WeightLoader::Find(const std::string& name, const 
   return info;
 }
 
-Result<WeightMatrix> WeightLoader::Matrix(const std::string& name, std::vector<int64_t> dims) const {
+Result<WeightMatrix> WeightLoader::Matrix(const std::string& name, std::vector<int64_t> dims, Packing packing) const {
   ASSIGN_OR_RETURN(const GgufTensorInfo* info, Find(name, dims));
   ASSIGN_OR_RETURN(uint64_t row_bytes, RowBytes(info->type, dims[0]));
   int64_t rows = 1;
   for (size_t i = 1; i < dims.size(); ++i) rows *= dims[i];
-  return WeightMatrix{info->type, info->data.data(), dims[0], rows, row_bytes};
+  const WeightMatrix w{info->type, info->data.data(), dims[0], rows, row_bytes};
+  // A stack is used one slice of dims[1] rows at a time (an expert, a head), which must start on a group boundary.
+  return packs_ != nullptr && packing == kPacking ? packs_->Pack(w, dims[1]) : w;
 }
 
 Result<std::vector<float>> WeightLoader::Vector(const std::string& name, int64_t n) const {

@@ -8,17 +8,22 @@
 #include "base/status.h"
 #include "formats/gguf/gguf_model.h"
 #include "kernels/matmul.h"
+#include "kernels/packed_weights.h"
 
 namespace baleen {
 
 class WeightLoader {
  public:
-  explicit WeightLoader(const GgufModel& gguf) : gguf_(gguf) {}
+  // With `packs`, matrices are repacked into it where the kernels have a packed layout for them.
+  explicit WeightLoader(const GgufModel& gguf, PackedWeights* packs = nullptr) : gguf_(gguf), packs_(packs) {}
+
+  enum Packing { kPacking, kNoPacking };
 
   bool Has(const std::string& name) const { return gguf_.FindTensor(name) != nullptr; }
   // A 2-D matrix with dims {cols, rows}, or a 3-D stack {cols, rows, n} seen as n·rows rows (expert e is
-  // Rows(e·rows, rows)). Errors name the tensor and the expected shape.
-  Result<WeightMatrix> Matrix(const std::string& name, std::vector<int64_t> dims) const;
+  // Rows(e·rows, rows)). Errors name the tensor and the expected shape. kNoPacking: the matrix only serves row
+  // lookups, so a packed copy would be wasted memory.
+  Result<WeightMatrix> Matrix(const std::string& name, std::vector<int64_t> dims, Packing packing = kPacking) const;
   // A 1-D tensor (norm weight, bias) of n elements in any type, converted to F32.
   Result<std::vector<float>> Vector(const std::string& name, int64_t n) const;
 
@@ -26,6 +31,7 @@ class WeightLoader {
   Result<const GgufTensorInfo*> Find(const std::string& name, const std::vector<int64_t>& dims) const;
 
   const GgufModel& gguf_;
+  PackedWeights* packs_;
 };
 
 // "blk.<layer>.<name>"

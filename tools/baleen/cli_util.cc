@@ -75,6 +75,8 @@ bool ParseModelArg(const std::vector<std::string>& args, size_t& i, ModelArgs& o
     if (positive("--threads")) out.threads = static_cast<int>(std::min<int64_t>(number, 1024));
   } else if (arg == "--batch" || arg == "-b") {
     if (positive("--batch")) out.n_batch = number;
+  } else if (arg == "--no-repack") {
+    out.repack = false;
   } else if (arg == "--mla") {
     TakeValue(args, i, value);
     if (value == "auto") {
@@ -115,6 +117,7 @@ Result<std::unique_ptr<LoadedModel>> OpenForInference(const ModelArgs& args) {
   LoadOptions options;
   options.n_ctx = args.n_ctx;
   options.mla_mode = args.mla_mode;
+  options.repack = args.repack;
   const bool tty = isatty(STDERR_FILENO) != 0;
   options.progress = [tty](uint64_t done, uint64_t total) {
     // A bar only where someone watches and the wait is noticeable (files over 256 MiB).

@@ -1,0 +1,148 @@
+// Repacking GGUF rows into the interleaved groups of packed_rows.h, and the kernel lookup. Kernels layer. The
+// layouts are defined here, next to the code that writes them; packed_rows_avx512.cc reads them.
+#include "kernels/packed_rows.h"
+
+#include <cstring>
+
+#include "formats/quants/quants_k_blocks.h"
+#include "kernels/cpu_features.h"
+#include "kernels/quant_dot_internal.h"
+
+namespace baleen {
+namespace quant_internal {
+const PackedDotKernel* PackedAvx512Kernel(GgmlType type);  // packed_rows_avx512.cc
+}  // namespace quant_internal
+
+namespace {
+
+using namespace quant_internal;
+
+uint32_t Load32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+void Or32(uint8_t* p, uint32_t bits) {
+  const uint32_t v = Load32(p) | bits;
+  std::memcpy(p, &v, 4);
+}
+
+// Q8_0, per 32-element block b of the group's 16 rows, 544 bytes (what the 16 rows' blocks take in GGUF):
+//   [0, 32)     d of rows 0..15, f16
+//   [32, 544)   eight 64-byte vectors; vector k holds elements 4k..4k+3 of row i at bytes 4i..4i+3, stored as
+//               q + 128 (unsigned, for VPDPBUSD)
+constexpr int kQ8_0GroupBlock = 32 + 16 * 32;
+
+void PackQ8_0(const uint8_t* src, uint64_t row_bytes, int64_t cols, uint8_t* dst) {
+  for (int64_t b = 0; b < cols / 32; ++b) {
+    uint8_t* out = dst + b * kQ8_0GroupBlock;
+    for (int i = 0; i < kPackRows; ++i) {
+      const uint8_t* block = src + i * row_bytes + b * kQ8_0Bytes;
+      std::memcpy(out + 2 * i, block, 2);
+      for (int k = 0; k < 8; ++k) {
+        const uint32_t codes = Load32(block + 2 + 4 * k) ^ 0x80808080u;
+        std::memcpy(out + 32 + 64 * k + 4 * i, &codes, 4);
+      }
+    }
+  }
+}
+
+// Q4_K, per 256-element super-block of the group's 16 rows, 2368 bytes (16 · 144 = 2304 in GGUF):
+//   [0, 32)       d of rows 0..15, f16          [32, 64)     dmin of rows 0..15, f16
+//   [64, 192)     scale of sub-block j, row i at 64 + 16j + i (6-bit, one byte)
+//   [192, 320)    min of sub-block j, row i at 192 + 32(j / 2) + 2i + j % 2: pairs of sub-blocks side by side, so
+//                 widened to 16 bits one VPDPWSSD with a token's two sub-block sums covers both
+//   [320, 2368)   codes, 256 bytes per 32-element sub-block j: four 64-byte vectors; byte 4i + e of vector v holds
+//                 element 4v + e of row i in its low nibble and element 16 + 4v + e in its high nibble
+constexpr int kQ4_KGroupBlock = 64 + 128 + 128 + 8 * 256;
+
+void PackQ4_K(const uint8_t* src, uint64_t row_bytes, int64_t cols, uint8_t* dst) {
+  for (int64_t sb = 0; sb < cols / 256; ++sb) {
+    uint8_t* out = dst + sb * kQ4_KGroupBlock;
+    std::memset(out + 320, 0, 8 * 256);
+    for (int i = 0; i < kPackRows; ++i) {
+      const uint8_t* block = src + i * row_bytes + sb * kQ4_KBytes;
+      std::memcpy(out + 2 * i, block, 2);
+      std::memcpy(out + 32 + 2 * i, block + 2, 2);
+      for (int j = 0; j < 8; ++j) {
+        const quants::ScaleMin sm = quants::UnpackScaleMin(block + 4, j);
+        out[64 + 16 * j + i] = static_cast<uint8_t>(sm.scale);
+        out[192 + 32 * (j / 2) + 2 * i + j % 2] = static_cast<uint8_t>(sm.min);
+      }
+      // GGUF byte 32c + l: element l of sub-block 2c in its low nibble, of sub-block 2c + 1 in its high one. Four
+      // bytes at a time: the four-element group k = l / 4 of both sub-blocks.
+      for (int c = 0; c < 4; ++c) {
+        for (int k = 0; k < 8; ++k) {
+          const uint32_t bytes = Load32(block + 16 + 32 * c + 4 * k);
+          const int shift = k < 4 ? 0 : 4;
+          uint8_t* lo = out + 320 + 256 * (2 * c) + 64 * (k % 4) + 4 * i;
+          uint8_t* hi = lo + 256;  // sub-block 2c + 1, same place
+          Or32(lo, (bytes & 0x0F0F0F0Fu) << shift);
+          Or32(hi, ((bytes >> 4) & 0x0F0F0F0Fu) << shift);
+        }
+      }
+    }
+  }
+}
+
+// Q6_K, per 256-element super-block of the group's 16 rows, 3360 bytes (16 · 210, as in GGUF):
+//   [0, 32)        d of rows 0..15, f16
+//   [32, 288)      scale of 16-element sub-block s, row i at 32 + 16s + i (int8)
+//   [288, 2336)    low four bits of the codes, 256 bytes per 32-element chunk j, laid out as Q4_K's codes
+//   [2336, 3360)   high two bits, 128 bytes per chunk j: two 64-byte vectors; bits 2m, 2m + 1 of byte 4i + e of
+//                  vector u hold those of element 4(u + 2m) + e of row i
+constexpr int kQ6_KGroupBlock = 32 + 256 + 2048 + 1024;
+
+void PackQ6_K(const uint8_t* src, uint64_t row_bytes, int64_t cols, uint8_t* dst) {
+  for (int64_t sb = 0; sb < cols / 256; ++sb) {
+    uint8_t* out = dst + sb * kQ6_KGroupBlock;
+    std::memset(out + 288, 0, 2048 + 1024);
+    for (int i = 0; i < kPackRows; ++i) {
+      const uint8_t* block = src + i * row_bytes + sb * kQ6_KBytes;
+      std::memcpy(out + 2 * i, block + 208, 2);
+      for (int s = 0; s < 16; ++s) out[32 + 16 * s + i] = block[192 + s];
+      for (int e = 0; e < 256; ++e) {
+        const int low = quants::ReadBits(block, quants::Q6LowPosition(e), 0xF);
+        const int high = quants::ReadBits(block + 128, quants::TwoBitPosition(e), 3);
+        const int j = e / 32, k = e % 32 / 4, lane = 4 * i + e % 4;
+        out[288 + 256 * j + 64 * (k % 4) + lane] |= static_cast<uint8_t>(low << (k < 4 ? 0 : 4));
+        out[2336 + 128 * j + 64 * (k % 2) + lane] |= static_cast<uint8_t>(high << (2 * (k / 2)));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool CanPackRows(GgmlType type, int64_t rows, int64_t cols) {
+  if (rows <= 0 || rows % kPackRows != 0 || KernelIsa() != IsaLevel::kAvx512Vnni) return false;
+  if (quant_internal::PackedAvx512Kernel(type) == nullptr) return false;
+  return cols > 0 && cols % PackedDot(type)->act_block == 0;
+}
+
+uint64_t PackedGroupBytes(GgmlType type, int64_t cols) {
+  switch (type) {
+    case GgmlType::kQ8_0: return static_cast<uint64_t>(cols / 32) * kQ8_0GroupBlock;
+    case GgmlType::kQ4_K: return static_cast<uint64_t>(cols / 256) * kQ4_KGroupBlock;
+    case GgmlType::kQ6_K: return static_cast<uint64_t>(cols / 256) * kQ6_KGroupBlock;
+    default: return 0;
+  }
+}
+
+void PackRows(GgmlType type, const uint8_t* src, uint64_t row_bytes, int64_t rows, int64_t cols, uint8_t* dst) {
+  const uint64_t group_bytes = PackedGroupBytes(type, cols);
+  for (int64_t g = 0; g < rows / kPackRows; ++g) {
+    const uint8_t* group_src = src + static_cast<uint64_t>(g * kPackRows) * row_bytes;
+    uint8_t* group_dst = dst + static_cast<uint64_t>(g) * group_bytes;
+    if (type == GgmlType::kQ8_0) PackQ8_0(group_src, row_bytes, cols, group_dst);
+    if (type == GgmlType::kQ4_K) PackQ4_K(group_src, row_bytes, cols, group_dst);
+    if (type == GgmlType::kQ6_K) PackQ6_K(group_src, row_bytes, cols, group_dst);
+  }
+}
+
+const PackedDotKernel* PackedDot(GgmlType type) {
+  return KernelIsa() == IsaLevel::kAvx512Vnni ? quant_internal::PackedAvx512Kernel(type) : nullptr;
+}
+
+}  // namespace baleen

@@ -1,0 +1,188 @@
+// AVX-512 VNNI kernels for weights packed 16 rows to a group (layouts in packed_rows.cc). Kernels layer. Lane i
+// of every integer and float accumulator is row i, so there is no horizontal sum anywhere: per block, each token
+// broadcasts four activation codes at a time against four codes of all 16 rows (VPDPBUSD), and the block's 16 row
+// scales are one vector. Tokens are taken up to eight at a time so each weight vector loaded serves eight
+// products; each token still goes through the same operations alone or in a group.
+#include <algorithm>
+
+#include "kernels/packed_rows.h"
+#include "kernels/quant_dot_avx512.h"
+
+namespace baleen::quant_internal {
+namespace {
+
+using namespace avx512;
+
+BALEEN_VNNI inline __m512i Broadcast4(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
+  return _mm512_set1_epi32(v);
+}
+
+BALEEN_VNNI inline __m512 HalfVector(const uint8_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+
+// Q8_0: Σ q·a = Σ (q + 128)·a − 128·Σ a, the second term from the token's sums per 16 elements.
+struct PackedQ8_0 {
+  static constexpr int kActBlock = 32;
+  static constexpr int64_t kBlockBytes = 32 + 16 * 32;
+
+  template <int T>
+  BALEEN_VNNI static void Tokens(const uint8_t* group, const Q8Row* x, int64_t n, float* out, int64_t ldo) {
+    __m512 acc[T];
+    for (auto& a : acc) a = _mm512_setzero_ps();
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const uint8_t* block = group + b * kBlockBytes;
+      const __m512 d = HalfVector(block);
+      __m512i w[8];
+      for (int k = 0; k < 8; ++k) w[k] = _mm512_loadu_si512(block + 32 + 64 * k);
+      for (int t = 0; t < T; ++t) {
+        const int8_t* a = x[t].qs + 32 * b;
+        __m512i s = _mm512_set1_epi32(-128 * (x[t].sums[2 * b] + x[t].sums[2 * b + 1]));
+        for (int k = 0; k < 8; ++k) s = _mm512_dpbusd_epi32(s, w[k], Broadcast4(a + 4 * k));
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, _mm512_set1_ps(x[t].d[b])), acc[t]);
+      }
+    }
+    for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * ldo, acc[t]);
+  }
+};
+
+// Q4_K: Σ = d·Σ_j sc_j·(q·a)_j − dmin·Σ_j m_j·(Σ a)_j over the 32-element sub-blocks j. The codes are unsigned
+// already; the scaled sub-block sums are added in 32-bit integers (|Σ| < 8 · 63 · 32 · 15 · 127), the mins term of a
+// pair of sub-blocks is one VPDPWSSD of the rows' 16-bit mins with the token's two sub-block sums.
+struct PackedQ4_K {
+  static constexpr int kActBlock = 256;
+  static constexpr int64_t kBlockBytes = 64 + 128 + 128 + 8 * 256;
+
+  template <int T>
+  BALEEN_VNNI static void Tokens(const uint8_t* group, const Q8Row* x, int64_t n, float* out, int64_t ldo) {
+    __m512 acc[T];
+    for (auto& a : acc) a = _mm512_setzero_ps();
+    const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
+    for (int64_t sb = 0; sb < n / 256; ++sb) {
+      const uint8_t* block = group + sb * kBlockBytes;
+      __m512i total[T];
+      for (auto& s : total) s = _mm512_setzero_si512();
+      for (int j = 0; j < 8; ++j) {
+        __m512i codes[8];
+        for (int v = 0; v < 4; ++v) {
+          const __m512i both = _mm512_loadu_si512(block + 320 + 256 * j + 64 * v);
+          codes[v] = _mm512_and_si512(both, low_nibbles);
+          codes[v + 4] = _mm512_and_si512(_mm512_srli_epi16(both, 4), low_nibbles);
+        }
+        const __m512i scales =
+            _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 64 + 16 * j)));
+        for (int t = 0; t < T; ++t) {
+          const int8_t* a = x[t].qs + 256 * sb + 32 * j;
+          __m512i s = _mm512_setzero_si512();
+          for (int k = 0; k < 8; ++k) s = _mm512_dpbusd_epi32(s, codes[k], Broadcast4(a + 4 * k));
+          total[t] = _mm512_add_epi32(total[t], _mm512_mullo_epi32(s, scales));
+        }
+      }
+      __m512i mins[4];
+      for (int p = 0; p < 4; ++p) {
+        mins[p] = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 192 + 32 * p)));
+      }
+      const __m512 d = HalfVector(block), dmin = HalfVector(block + 32);
+      for (int t = 0; t < T; ++t) {
+        // The token's eight sub-block sums as int16 (|Σ| ≤ 32 · 127), two per 32-bit lane in order.
+        const __m256i sums16 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[t].sums + 16 * sb));
+        const __m256i sums32 = _mm256_madd_epi16(sums16, _mm256_set1_epi16(1));
+        const __m128i pairs = _mm_packs_epi32(_mm256_castsi256_si128(sums32), _mm256_extracti128_si256(sums32, 1));
+        const __m512i all_pairs = _mm512_broadcast_i32x4(pairs);
+        __m512i m = _mm512_setzero_si512();
+        for (int p = 0; p < 4; ++p) {
+          m = _mm512_dpwssd_epi32(m, mins[p], _mm512_permutexvar_epi32(_mm512_set1_epi32(p), all_pairs));
+        }
+        const __m512 da = _mm512_set1_ps(x[t].d[sb]);
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total[t]), _mm512_mul_ps(d, da), acc[t]);
+        acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), _mm512_mul_ps(dmin, da), acc[t]);
+      }
+    }
+    for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * ldo, acc[t]);
+  }
+};
+
+// Q6_K: Σ = d·Σ_s sc_s·Σ (q − 32)·a over the 16-element sub-blocks s. The codes q in [0, 63] are unsigned; each
+// sub-block's sum starts at −32 · (Σ a)_s, from the token's sums per 16, so it ends as the signed one
+// (|Σ| ≤ 16 · 32 · 127), and is scaled by sc_s in 32-bit integers.
+struct PackedQ6_K {
+  static constexpr int kActBlock = 256;
+  static constexpr int64_t kBlockBytes = 32 + 256 + 2048 + 1024;
+
+  // The eight code vectors of 32-element chunk j: low nibbles as Q4_K's, high bits k = u + 2m at bits 2m of u.
+  BALEEN_VNNI static void Codes(const uint8_t* block, int j, __m512i (&codes)[8]) {
+    const __m512i low_nibbles = _mm512_set1_epi8(0x0F), bits_4_5 = _mm512_set1_epi8(0x30);
+    for (int v = 0; v < 4; ++v) {
+      const __m512i both = _mm512_loadu_si512(block + 288 + 256 * j + 64 * v);
+      codes[v] = _mm512_and_si512(both, low_nibbles);
+      codes[v + 4] = _mm512_and_si512(_mm512_srli_epi16(both, 4), low_nibbles);
+    }
+    const __m512i high[2] = {_mm512_loadu_si512(block + 2336 + 128 * j), _mm512_loadu_si512(block + 2400 + 128 * j)};
+    for (int k = 0; k < 8; ++k) {
+      const __m512i h = high[k % 2];
+      const int m = k / 2;  // the pair's bits 2m, 2m + 1 go to bits 4, 5
+      const __m512i at_4 = m < 2 ? _mm512_slli_epi16(h, 4 - 2 * m) : m == 2 ? h : _mm512_srli_epi16(h, 2);
+      codes[k] = _mm512_or_si512(codes[k], _mm512_and_si512(at_4, bits_4_5));
+    }
+  }
+
+  template <int T>
+  BALEEN_VNNI static void Tokens(const uint8_t* group, const Q8Row* x, int64_t n, float* out, int64_t ldo) {
+    __m512 acc[T];
+    for (auto& a : acc) a = _mm512_setzero_ps();
+    for (int64_t sb = 0; sb < n / 256; ++sb) {
+      const uint8_t* block = group + sb * kBlockBytes;
+      __m512i total[T];
+      for (auto& s : total) s = _mm512_setzero_si512();
+      for (int j = 0; j < 8; ++j) {
+        __m512i codes[8];
+        Codes(block, j, codes);
+        __m512i scales[2];
+        for (int h = 0; h < 2; ++h) {
+          scales[h] =
+              _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 32 + 16 * (2 * j + h))));
+        }
+        for (int t = 0; t < T; ++t) {
+          const int8_t* a = x[t].qs + 256 * sb + 32 * j;
+          for (int h = 0; h < 2; ++h) {  // sub-block 2j + h: elements 16h .. 16h + 15 of the chunk
+            __m512i s = _mm512_set1_epi32(-32 * x[t].sums[16 * sb + 2 * j + h]);
+            for (int k = 4 * h; k < 4 * h + 4; ++k) s = _mm512_dpbusd_epi32(s, codes[k], Broadcast4(a + 4 * k));
+            total[t] = _mm512_add_epi32(total[t], _mm512_mullo_epi32(s, scales[h]));
+          }
+        }
+      }
+      const __m512 d = HalfVector(block);
+      for (int t = 0; t < T; ++t) {
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total[t]), _mm512_mul_ps(d, _mm512_set1_ps(x[t].d[sb])), acc[t]);
+      }
+    }
+    for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * ldo, acc[t]);
+  }
+};
+
+// Every token of the call: eight at a time, then four, then one.
+template <typename Kernel>
+void Tile(const uint8_t* group, const Q8Row* x, int64_t n_tokens, int64_t n, float* out, int64_t ldo) {
+  int64_t t = 0;
+  for (; t + 8 <= n_tokens; t += 8) Kernel::template Tokens<8>(group, x + t, n, out + t * ldo, ldo);
+  for (; t + 4 <= n_tokens; t += 4) Kernel::template Tokens<4>(group, x + t, n, out + t * ldo, ldo);
+  for (; t < n_tokens; ++t) Kernel::template Tokens<1>(group, x + t, n, out + t * ldo, ldo);
+}
+
+}  // namespace
+
+const PackedDotKernel* PackedAvx512Kernel(GgmlType type) {
+  static constexpr PackedDotKernel kQ8_0{PackedQ8_0::kActBlock, Tile<PackedQ8_0>};
+  static constexpr PackedDotKernel kQ4_K{PackedQ4_K::kActBlock, Tile<PackedQ4_K>};
+  static constexpr PackedDotKernel kQ6_K{PackedQ6_K::kActBlock, Tile<PackedQ6_K>};
+  switch (type) {
+    case GgmlType::kQ8_0: return &kQ8_0;
+    case GgmlType::kQ4_K: return &kQ4_K;
+    case GgmlType::kQ6_K: return &kQ6_K;
+    default: return nullptr;
+  }
+}
+
+}  // namespace baleen::quant_internal
