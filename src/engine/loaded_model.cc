@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "base/format_bytes.h"
+#include "formats/hf/hf_model.h"
 
 namespace baleen {
 namespace {
@@ -67,17 +68,17 @@ int64_t DefaultContext(const ModelConfig& config, const CacheGeometry& geometry)
 
 Result<std::unique_ptr<LoadedModel>> OpenModel(const std::string& path, const LoadOptions& options) {
   auto m = std::make_unique<LoadedModel>();
-  ASSIGN_OR_RETURN(m->gguf, GgufModel::Open(path));
+  ASSIGN_OR_RETURN(m->gguf, OpenModelPath(path));  // a GGUF file or a Hugging Face folder
   Result<ModelConfig> config = ResolveModelConfig(*m->gguf);
   if (!config.ok()) return config.status().WithContext(path);
   m->config = std::move(config).value();
   Result<std::unique_ptr<Model>> model =
       LoadModel(*m->gguf, m->config,
                 ModelOptions{.mla_mode = options.mla_mode, .repack = options.repack,
-                             .release_packed_sources = true});  // a GGUF: every tensor is in its mapping
+                             .release_packed_sources = !IsModelFolder(path)});  // a GGUF: tensors in its mapping
   if (!model.ok()) return model.status().WithContext(path);
   m->model = std::move(model).value();
-  Result<TextAssets> text = LoadTextAssets(*m->gguf);
+  Result<TextAssets> text = IsModelFolder(path) ? LoadTextAssetsFromHfDir(path) : LoadTextAssets(*m->gguf);
   if (!text.ok()) return text.status().WithContext(path);
   m->text = std::move(text).value();
   if (m->text.tokenizer->vocab_size() > m->config.vocab_size) {

@@ -15,5 +15,8 @@ int RunChat(const std::vector<std::string>& args);
 int RunPerplexity(const std::vector<std::string>& args);
 int RunBench(const std::vector<std::string>& args);
 int RunServe(const std::vector<std::string>& args);
+int RunConvert(const std::vector<std::string>& args);
+int RunQuantize(const std::vector<std::string>& args);
+int RunVerify(const std::vector<std::string>& args);
 
 }  // namespace baleen::cli

@@ -10,6 +10,7 @@
 #include "baleen/commands.h"
 #include "base/format_bytes.h"
 #include "formats/gguf/gguf_model.h"
+#include "formats/hf/hf_model.h"
 #include "formats/model_config.h"
 #include "formats/tokenizer_info.h"
 
@@ -220,7 +221,7 @@ int ParseInspectArgs(const std::vector<std::string>& args, InspectOptions& optio
 int RunInspect(const std::vector<std::string>& args) {
   InspectOptions options;
   if (const int code = ParseInspectArgs(args, options); code >= 0) return code;
-  Result<std::unique_ptr<GgufModel>> model = GgufModel::Open(options.path);
+  Result<std::unique_ptr<GgufModel>> model = OpenModelPath(options.path);  // GGUF or Hugging Face folder
   if (!model.ok()) return Fail(model.status());
   Result<ModelConfig> config = ResolveModelConfig(**model);
   if (!config.ok()) return Fail(config.status());

@@ -45,12 +45,18 @@ class GgufFile {
   static Result<std::unique_ptr<GgufFile>> Open(const std::string& path);
   // Parses bytes owned by the caller (fuzzing, tests); `name` stands for the path in messages.
   static Result<std::unique_ptr<GgufFile>> Parse(std::span<const uint8_t> bytes, const std::string& name);
+  // A file assembled in memory instead of parsed (a Hugging Face folder seen as the GGUF it converts to): tensor
+  // data point into `storage` (mappings, decoded buffers), which the file keeps alive; size_bytes() reports
+  // `size_bytes`, the checkpoint's size on disk. Duplicate keys or tensor names are an error.
+  static Result<std::unique_ptr<GgufFile>> Assemble(std::string name, std::vector<GgufKeyValue> metadata,
+                                                    std::vector<GgufTensorInfo> tensors,
+                                                    std::shared_ptr<const void> storage, uint64_t size_bytes);
 
   const std::string& path() const { return path_; }
   uint32_t version() const { return version_; }
   uint32_t alignment() const { return alignment_; }
   uint64_t data_offset() const { return data_offset_; }
-  uint64_t size_bytes() const { return bytes_.size(); }
+  uint64_t size_bytes() const { return storage_ ? assembled_size_bytes_ : bytes_.size(); }
 
   const std::vector<GgufKeyValue>& metadata() const { return metadata_; }
   const GgufValue* Find(std::string_view key) const;
@@ -63,6 +69,8 @@ class GgufFile {
 
   std::string path_;
   std::unique_ptr<MappedFile> mapping_;  // null when parsing caller-owned bytes
+  std::shared_ptr<const void> storage_;  // Assemble() only
+  uint64_t assembled_size_bytes_ = 0;
   std::span<const uint8_t> bytes_;
   uint32_t version_ = 0;
   uint32_t alignment_ = kGgufDefaultAlignment;
