@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "formats/quants/quants.h"
+#include "kernels/attention.h"
 #include "kernels/cpu_features.h"
 #include "kernels/fast_decode.h"
 #include "kernels/fused_dot.h"
@@ -186,6 +187,64 @@ TEST(RopeTest, MagnitudeScalesTheRotation) {
   rope.CosSin(2, &cos, &sin);
   EXPECT_NEAR(cos, 2.0 * std::cos(1.0), 1e-6);
   EXPECT_NEAR(sin, 2.0 * std::sin(1.0), 1e-6);
+}
+
+// Blocked attention against the formula in double, for rows with different causal lengths, dimensions that are not
+// multiples of the vector width, and a row computed alone giving the same bits as inside a block.
+TEST(AttentionTest, MatchesTheFormulaAndRowsAreIndependent) {
+  std::mt19937 rng(8);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  constexpr int64_t kKeys = 23, kD = 40, kDv = 36, kLdk = 45, kLdv = 37, kRows = 7;
+  std::vector<float> k(kKeys * kLdk), v(kKeys * kLdv), q(kRows * kD), out(kRows * kDv, -1.0f);
+  for (float& x : k) x = normal(rng);
+  for (float& x : v) x = normal(rng);
+  for (float& x : q) x = normal(rng);
+  std::vector<const float*> q_rows;
+  std::vector<float*> out_rows;
+  const std::vector<int64_t> n_keys = {1, 5, 23, 17, 4, 9, 12};
+  for (int64_t i = 0; i < kRows; ++i) q_rows.push_back(&q[i * kD]), out_rows.push_back(&out[i * kDv]);
+  std::vector<float> scratch;
+  const float scale = 0.3f;
+  AttendRows({q_rows.data(), n_keys.data(), out_rows.data(), kRows}, k.data(), kLdk, kD, v.data(), kLdv, kDv, scale,
+             scratch);
+  for (int64_t i = 0; i < kRows; ++i) {
+    std::vector<double> p(n_keys[i]);
+    double max = -1e300, sum = 0.0;
+    for (int64_t s = 0; s < n_keys[i]; ++s) {
+      double dot = 0.0;
+      for (int64_t j = 0; j < kD; ++j) dot += double(q[i * kD + j]) * k[s * kLdk + j];
+      p[s] = dot * scale;
+      max = std::max(max, p[s]);
+    }
+    for (double& x : p) sum += (x = std::exp(x - max));
+    for (int64_t j = 0; j < kDv; ++j) {
+      double expected = 0.0;
+      for (int64_t s = 0; s < n_keys[i]; ++s) expected += p[s] / sum * v[s * kLdv + j];
+      ASSERT_NEAR(out[i * kDv + j], expected, 1e-5) << "row " << i << ", column " << j;
+    }
+    std::vector<float> alone(kDv);
+    float* alone_row = alone.data();
+    AttendRows({&q_rows[i], &n_keys[i], &alone_row, 1}, k.data(), kLdk, kD, v.data(), kLdv, kDv, scale, scratch);
+    ASSERT_EQ(std::memcmp(alone.data(), &out[i * kDv], kDv * 4), 0) << "row " << i;
+  }
+}
+
+// F32 weights (routers, MLA projections) give every (row, token) pair the same bits however many tokens share the
+// call: 4 × 4 blocks and single dot products do the same operations, tails included.
+TEST(MatMulTest, F32IsBatchIndependent) {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  constexpr int64_t kRows = 11, kCols = 100, kTokens = 7;
+  std::vector<float> w(kRows * kCols), x(kTokens * kCols), all(kTokens * kRows), one(kRows);
+  for (float& v : w) v = normal(rng);
+  for (float& v : x) v = normal(rng);
+  const WeightMatrix m{GgmlType::kF32, reinterpret_cast<const uint8_t*>(w.data()), kCols, kRows, kCols * 4};
+  MatMul(m, x.data(), kTokens, all.data());
+  for (int64_t t = 0; t < kTokens; ++t) {
+    MatMul(m, &x[t * kCols], 1, one.data());
+    ASSERT_EQ(std::memcmp(one.data(), &all[t * kRows], kRows * 4), 0) << "token " << t;
+    for (int64_t r = 0; r < kRows; ++r) ASSERT_EQ(DotF32(&w[r * kCols], &x[t * kCols], kCols), one[r]);
+  }
 }
 
 }  // namespace

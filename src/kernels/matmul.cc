@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -69,8 +70,32 @@ void DequantizeWeightRow(const WeightMatrix& w, int64_t r, float* out) {
 
 #define BALEEN_KERNEL_CLONES __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
 
-BALEEN_KERNEL_CLONES
-float DotF32(const float* a, const float* b, int64_t n) {
+namespace {
+
+// The elements [from, n) of a · b that no vector covers, in order. Shared by every F32 dot product so that a pair's
+// result is the same whichever kernel (single, or 4 × 4 block) computes it.
+__attribute__((noinline)) float TailDot(const float* a, const float* b, int64_t from, int64_t n) {
+  float tail = 0.0f;
+  for (int64_t k = from; k < n; ++k) tail = std::fma(a[k], b[k], tail);
+  return tail;
+}
+
+// One pair with the same operations as one accumulator of Dot4x4Avx512 / Dot4x4Avx2.
+__attribute__((target("avx512f"))) float DotAvx512(const float* a, const float* b, int64_t n) {
+  __m512 acc = _mm512_setzero_ps();
+  int64_t c = 0;
+  for (; c + 16 <= n; c += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(a + c), _mm512_loadu_ps(b + c), acc);
+  return simd::HorizontalSum(acc, TailDot(a, b, c, n));
+}
+
+__attribute__((target("avx2,fma"))) float DotAvx2(const float* a, const float* b, int64_t n) {
+  __m256 acc = _mm256_setzero_ps();
+  int64_t c = 0;
+  for (; c + 8 <= n; c += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + c), _mm256_loadu_ps(b + c), acc);
+  return simd::HorizontalSum(acc, TailDot(a, b, c, n));
+}
+
+float DotPortable(const float* a, const float* b, int64_t n) {
   // Sixteen independent partial sums let the compiler keep whole vector registers busy without reassociation.
   float acc[16] = {};
   int64_t i = 0;
@@ -82,6 +107,23 @@ float DotF32(const float* a, const float* b, int64_t n) {
   for (int j = 0; j < 16; ++j) sum += acc[j];
   return sum;
 }
+
+using DotFn = float (*)(const float*, const float*, int64_t);
+
+DotFn PickDot() {
+  switch (KernelIsa()) {
+    case IsaLevel::kAvx512Vnni:
+    case IsaLevel::kAvx512: return DotAvx512;
+    case IsaLevel::kAvx2: return DotAvx2;
+    default: return DotPortable;
+  }
+}
+
+const DotFn kDot = PickDot();
+
+}  // namespace
+
+float DotF32(const float* a, const float* b, int64_t n) { return kDot(a, b, n); }
 
 BALEEN_KERNEL_CLONES
 void AxpyF32(float alpha, const float* x, float* y, int64_t n) {
@@ -118,11 +160,7 @@ void Dot4x4Avx512(const float* const* rows, const float* x, int64_t ldx, int64_t
     }
   }
   for (int r = 0; r < 4; ++r) {
-    for (int t = 0; t < 4; ++t) {
-      float tail = 0.0f;
-      for (int64_t k = c; k < n; ++k) tail += rows[r][k] * x[t * ldx + k];
-      out[r][t] = simd::HorizontalSum(acc[r][t], tail);
-    }
+    for (int t = 0; t < 4; ++t) out[r][t] = simd::HorizontalSum(acc[r][t], TailDot(rows[r], x + t * ldx, c, n));
   }
 }
 
@@ -141,11 +179,7 @@ void Dot4x4Avx2(const float* const* rows, const float* x, int64_t ldx, int64_t n
     }
   }
   for (int r = 0; r < 4; ++r) {
-    for (int t = 0; t < 4; ++t) {
-      float tail = 0.0f;
-      for (int64_t k = c; k < n; ++k) tail += rows[r][k] * x[t * ldx + k];
-      out[r][t] = simd::HorizontalSum(acc[r][t], tail);
-    }
+    for (int t = 0; t < 4; ++t) out[r][t] = simd::HorizontalSum(acc[r][t], TailDot(rows[r], x + t * ldx, c, n));
   }
 }
 

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "base/thread_pool.h"
+#include "kernels/attention.h"
 #include "kernels/ops.h"
 #include "kernels/rope.h"
 #include "models/ffn.h"
@@ -118,19 +119,30 @@ void DenseModel::Attention(const DenseLayer& l, int64_t layer, const float* xn, 
     std::copy_n(&v[t * kv_width], kv_width, cache.V(layer, pos + t));
   }
 
+  // One work item: a kv head and up to 16 tokens, whose query rows for the heads sharing that kv head (GQA) meet
+  // every key and value vector together.
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const int64_t group = c.n_heads / c.n_kv_heads;
+  const int64_t group = c.n_heads / c.n_kv_heads, token_block = 16;
+  const int64_t n_blocks = (n + token_block - 1) / token_block;
   std::vector<float> out(static_cast<size_t>(n * q_width), 0.0f);
-  ParallelFor(n * c.n_heads, 1, [&](int64_t begin, int64_t end, int) {
-    std::vector<float> scores(static_cast<size_t>(pos + n));
+  ParallelFor(c.n_kv_heads * n_blocks, 1, [&](int64_t begin, int64_t end, int) {
+    std::vector<const float*> q_rows;
+    std::vector<float*> out_rows;
+    std::vector<int64_t> n_keys;
+    std::vector<float> scratch;
     for (int64_t item = begin; item < end; ++item) {
-      const int64_t t = item / c.n_heads, h = item % c.n_heads;
-      const int64_t n_keys = pos + t + 1, kv_off = (h / group) * hd;  // causal: keys up to this position
-      const float* qh = &q[(t * c.n_heads + h) * hd];
-      for (int64_t s = 0; s < n_keys; ++s) scores[s] = DotF32(qh, cache.K(layer, s) + kv_off, hd) * scale;
-      Softmax(scores.data(), n_keys);
-      float* oh = &out[(t * c.n_heads + h) * hd];
-      for (int64_t s = 0; s < n_keys; ++s) AxpyF32(scores[s], cache.V(layer, s) + kv_off, oh, hd);
+      const int64_t kv_head = item / n_blocks, t0 = item % n_blocks * token_block;
+      q_rows.clear(), out_rows.clear(), n_keys.clear();
+      for (int64_t t = t0; t < std::min(n, t0 + token_block); ++t) {
+        for (int64_t h = kv_head * group; h < (kv_head + 1) * group; ++h) {
+          q_rows.push_back(&q[(t * c.n_heads + h) * hd]);
+          out_rows.push_back(&out[(t * c.n_heads + h) * hd]);
+          n_keys.push_back(pos + t + 1);  // causal: keys up to this position
+        }
+      }
+      const AttentionRows rows{q_rows.data(), n_keys.data(), out_rows.data(), static_cast<int64_t>(q_rows.size())};
+      AttendRows(rows, cache.K(layer, 0) + kv_head * hd, cache.k_width(), hd, cache.V(layer, 0) + kv_head * hd,
+                 cache.v_width(), hd, scale, scratch);
     }
   });
   std::vector<float> o(static_cast<size_t>(n * c.dim));

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "base/thread_pool.h"
+#include "kernels/attention.h"
 #include "kernels/ops.h"
 #include "models/rope_freqs.h"
 
@@ -18,6 +19,21 @@ std::vector<float> DequantizeAll(const WeightMatrix& m) {
   std::vector<float> out(static_cast<size_t>(m.rows * m.cols));
   for (int64_t r = 0; r < m.rows; ++r) DequantizeWeightRow(m, r, &out[r * m.cols]);
   return out;
+}
+
+// a [rows, cols] -> [cols, rows].
+std::vector<float> Transposed(const std::vector<float>& a, int64_t rows, int64_t cols) {
+  std::vector<float> t(a.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) t[c * rows + r] = a[r * cols + c];
+  }
+  return t;
+}
+
+// An F32 matrix view of `data` [rows, cols].
+WeightMatrix F32Matrix(const std::vector<float>& data, int64_t rows, int64_t cols) {
+  return WeightMatrix{GgmlType::kF32, reinterpret_cast<const uint8_t*>(data.data()), cols, rows,
+                      static_cast<uint64_t>(cols) * sizeof(float)};
 }
 
 // Legacy files carry W_UK and W_UV stacked per head in attn_kv_b; build W_UKᵀ per head as F32.
@@ -133,17 +149,26 @@ std::vector<float> MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, co
       std::copy_n(&q[(t * n_heads_ + h) * qk_ + nope_], rope_dim_, dst + kv_lora_);
     }
   }
+  // Every head attends over the same cache rows (keys: the whole row; values: its first kv_lora entries). One work
+  // item: one token's heads, eight at a time, so each key and value row loaded serves several heads.
   std::vector<float> latent_out(static_cast<size_t>(n * n_heads_ * kv_lora_), 0.0f);
-  ParallelFor(n * n_heads_, 1, [&](int64_t begin, int64_t end, int) {
-    std::vector<float> scores(static_cast<size_t>(pos + n));
+  constexpr int64_t kHeadBlock = 8;
+  const int64_t head_blocks = (n_heads_ + kHeadBlock - 1) / kHeadBlock;
+  ParallelFor(n * head_blocks, 1, [&](int64_t begin, int64_t end, int) {
+    const float* q_rows[kHeadBlock];
+    float* out_rows[kHeadBlock];
+    int64_t n_keys[kHeadBlock];
+    std::vector<float> scratch;
     for (int64_t item = begin; item < end; ++item) {
-      const int64_t t = item / n_heads_, h = item % n_heads_;
-      const int64_t n_keys = pos + t + 1;
-      const float* qh = &qa[(t * n_heads_ + h) * width];
-      for (int64_t s = 0; s < n_keys; ++s) scores[s] = DotF32(qh, cache.K(layer, s), width) * softmax_scale_;
-      Softmax(scores.data(), n_keys);
-      float* oh = &latent_out[(t * n_heads_ + h) * kv_lora_];
-      for (int64_t s = 0; s < n_keys; ++s) AxpyF32(scores[s], cache.K(layer, s), oh, kv_lora_);
+      const int64_t t = item / head_blocks, h0 = item % head_blocks * kHeadBlock;
+      const int64_t count = std::min(kHeadBlock, n_heads_ - h0);
+      for (int64_t i = 0; i < count; ++i) {
+        q_rows[i] = &qa[(t * n_heads_ + h0 + i) * width];
+        out_rows[i] = &latent_out[(t * n_heads_ + h0 + i) * kv_lora_];
+        n_keys[i] = pos + t + 1;
+      }
+      AttendRows({q_rows, n_keys, out_rows, count}, cache.K(layer, 0), cache.k_width(), width, cache.K(layer, 0),
+                 cache.k_width(), kv_lora_, softmax_scale_, scratch);
     }
   });
   std::vector<float> out(static_cast<size_t>(n * n_heads_ * v_head_));
@@ -160,34 +185,34 @@ std::vector<float> MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, co
 std::vector<float> MlaAttention::Naive(const MlaWeights& l, int64_t layer, const std::vector<float>& q, int64_t n,
                                        int64_t pos, KvCache& cache) const {
   const int64_t n_keys_total = pos + n;
+  // The cached latents c_kv, contiguous: the input rows of the decompression products.
+  std::vector<float> latents(static_cast<size_t>(n_keys_total * kv_lora_));
+  for (int64_t s = 0; s < n_keys_total; ++s) std::copy_n(cache.K(layer, s), kv_lora_, &latents[s * kv_lora_]);
   std::vector<float> out(static_cast<size_t>(n * n_heads_ * v_head_), 0.0f);
   ParallelFor(n_heads_, 1, [&](int64_t first_head, int64_t end_head, int) {
-    std::vector<float> k_nope(static_cast<size_t>(n_keys_total * nope_));
+    std::vector<float> keys(static_cast<size_t>(n_keys_total * qk_));  // [k_nope | k_pe] per position, as q
     std::vector<float> values(static_cast<size_t>(n_keys_total * v_head_));
-    std::vector<float> scores(static_cast<size_t>(n_keys_total));
+    std::vector<const float*> q_rows(static_cast<size_t>(n));
+    std::vector<float*> out_rows(static_cast<size_t>(n));
+    std::vector<int64_t> n_keys(static_cast<size_t>(n));
+    std::vector<float> scratch;
     for (int64_t h = first_head; h < end_head; ++h) {
-      const std::vector<float> k_b = DequantizeAll(l.k_b[h]);  // kv_lora rows of nope: W_UKᵀ
-      const std::vector<float> v_b = DequantizeAll(l.v_b[h]);  // v_head rows of kv_lora: W_UV
-      // Decompress every cached position: k_nope = W_UK c_kv, v = W_UV c_kv.
+      // Decompress every cached position in two F32 products (inside this loop they run on this thread):
+      // k_nope = W_UK c_kv with W_UK = (kv_lora rows of nope)ᵀ, v = W_UV c_kv.
+      const std::vector<float> w_uk = Transposed(DequantizeAll(l.k_b[h]), kv_lora_, nope_);
+      const std::vector<float> w_uv = DequantizeAll(l.v_b[h]);
+      MatMul(F32Matrix(w_uk, nope_, kv_lora_), latents.data(), n_keys_total, keys.data(), qk_);
+      MatMul(F32Matrix(w_uv, v_head_, kv_lora_), latents.data(), n_keys_total, values.data());
       for (int64_t s = 0; s < n_keys_total; ++s) {
-        const float* c_kv = cache.K(layer, s);
-        float* ks = &k_nope[s * nope_];
-        std::fill_n(ks, nope_, 0.0f);
-        for (int64_t r = 0; r < kv_lora_; ++r) AxpyF32(c_kv[r], &k_b[r * nope_], ks, nope_);
-        for (int64_t j = 0; j < v_head_; ++j) values[s * v_head_ + j] = DotF32(&v_b[j * kv_lora_], c_kv, kv_lora_);
+        std::copy_n(cache.K(layer, s) + kv_lora_, rope_dim_, &keys[s * qk_ + nope_]);
       }
       for (int64_t t = 0; t < n; ++t) {
-        const int64_t n_keys = pos + t + 1;
-        const float* qh = &q[(t * n_heads_ + h) * qk_];
-        for (int64_t s = 0; s < n_keys; ++s) {
-          const float nope_part = DotF32(qh, &k_nope[s * nope_], nope_);
-          const float rope_part = DotF32(qh + nope_, cache.K(layer, s) + kv_lora_, rope_dim_);
-          scores[s] = (nope_part + rope_part) * softmax_scale_;
-        }
-        Softmax(scores.data(), n_keys);
-        float* oh = &out[(t * n_heads_ + h) * v_head_];
-        for (int64_t s = 0; s < n_keys; ++s) AxpyF32(scores[s], &values[s * v_head_], oh, v_head_);
+        q_rows[t] = &q[(t * n_heads_ + h) * qk_];
+        out_rows[t] = &out[(t * n_heads_ + h) * v_head_];
+        n_keys[t] = pos + t + 1;
       }
+      AttendRows({q_rows.data(), n_keys.data(), out_rows.data(), n}, keys.data(), qk_, qk_, values.data(), v_head_,
+                 v_head_, softmax_scale_, scratch);
     }
   });
   return out;

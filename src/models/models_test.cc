@@ -120,7 +120,7 @@ TEST(FastMatMul, PrefillEqualsTokenByTokenWithOneMlaForm) {
   for (MlaMode mode : {MlaMode::kNaive, MlaMode::kAbsorbed}) {
     l.model->set_mla_mode(mode);
     const std::vector<float> whole = AllLogits(*l.model, tokens, 13);
-    EXPECT_LT(MaxAbsDiff(whole, AllLogits(*l.model, tokens, 1)), 2e-4);
+    EXPECT_LT(MaxAbsDiff(whole, AllLogits(*l.model, tokens, 1)), 2e-4) << "mode " << static_cast<int>(mode);
     EXPECT_LT(MaxAbsDiff(whole, AllLogits(*l.model, tokens, 5)), 2e-4);
   }
   SetExactMatMul(true);

@@ -1,0 +1,23 @@
+// Causal softmax attention of many query rows against one key/value head, as two blocked F32 products. Kernels
+// layer. Used for prompts, where each query row would otherwise take one dot product per key and one axpy per value
+// row: here 4 query rows share every key and value vector loaded, and whole score rows are softmaxed at once.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace baleen {
+
+struct AttentionRows {
+  const float* const* q;  // [n_rows] query rows of d floats
+  const int64_t* n_keys;  // [n_rows] keys row i attends to: the first n_keys[i] (causal), at least 1
+  float* const* out;      // [n_rows] output rows of dv floats, overwritten
+  int64_t n_rows = 0;
+};
+
+// Key s at k + s · ldk (d floats), value s at v + s · ldv (dv floats). out_i = Σ_s softmax_s(scale · q_i · k_s) v_s
+// over s < n_keys[i]. `scratch` is reused across calls (scores of the rows).
+void AttendRows(const AttentionRows& rows, const float* k, int64_t ldk, int64_t d, const float* v, int64_t ldv,
+                int64_t dv, float scale, std::vector<float>& scratch);
+
+}  // namespace baleen
