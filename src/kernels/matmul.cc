@@ -235,13 +235,77 @@ bool MatMulPacked(const WeightMatrix& w, const float* x, int64_t n_tokens, float
   const Q8Row* tokens = QuantizedTokens(x, n_tokens, w.cols, kernel->act_block);
   const uint64_t group_bytes = PackedGroupBytes(w.type, w.cols);
   const int64_t n_groups = w.rows / kPackRows;
-  const int64_t grain = std::max<int64_t>(1, n_groups / (8 * ThreadPool::Global().n_threads()));
+  // Even chunks, so the kernels that take two groups at once keep doing so.
+  const int64_t grain = std::max<int64_t>(1, n_groups / (16 * ThreadPool::Global().n_threads())) * 2;
   ParallelFor(n_groups, grain, [&, tokens](int64_t begin, int64_t end, int) {
     for (int64_t t0 = 0; t0 < n_tokens; t0 += kQuantTokenBlock) {
       const int64_t nt = std::min(kQuantTokenBlock, n_tokens - t0);
-      for (int64_t g = begin; g < end; ++g) {
-        kernel->tile(w.packed + static_cast<uint64_t>(g) * group_bytes, tokens + t0, nt, w.cols,
-                     y + t0 * ldy + g * kPackRows, ldy);
+      kernel->tile(w.packed + static_cast<uint64_t>(begin) * group_bytes, group_bytes, end - begin, tokens + t0, nt,
+                   w.cols, y + t0 * ldy + begin * kPackRows, ldy);
+    }
+  });
+  return true;
+}
+
+// MatMulAll's packed case: each distinct input quantized once, then one loop over chunks of every job's groups.
+bool MatMulAllPacked(std::span<const MatMulJob> jobs) {
+  if (ExactMatMul()) return false;
+  for (const MatMulJob& job : jobs) {
+    if (job.w.packed == nullptr || PackedDot(job.w.type) == nullptr) return false;
+  }
+  struct Input {
+    QuantizedActivations act;
+    std::vector<Q8Row> rows;
+  };
+  thread_local std::vector<Input> inputs;
+  thread_local std::vector<size_t> input_of;  // job -> its entry in inputs
+  inputs.resize(std::max(inputs.size(), jobs.size()));
+  input_of.assign(jobs.size(), 0);
+  size_t n_inputs = 0;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const MatMulJob& job = jobs[j];
+    const int block = PackedDot(job.w.type)->act_block;
+    // Jobs on the same input (gate and up, q/k/v) share its quantization.
+    const bool same = j > 0 && job.x == jobs[j - 1].x && job.n_tokens == jobs[j - 1].n_tokens &&
+                      job.w.cols == jobs[j - 1].w.cols && block == PackedDot(jobs[j - 1].w.type)->act_block;
+    if (same) {
+      input_of[j] = input_of[j - 1];
+      continue;
+    }
+    Input& in = inputs[n_inputs];
+    QuantizeActivations(job.x, job.n_tokens, job.w.cols, block, in.act);
+    in.rows.resize(static_cast<size_t>(job.n_tokens));
+    for (int64_t t = 0; t < job.n_tokens; ++t) in.rows[t] = TokenRow(in.act, t);
+    input_of[j] = n_inputs++;
+  }
+  // Chunks of at most `chunk` groups (even, for the kernels that take two), about 8 per thread overall.
+  int64_t total_groups = 0;
+  for (const MatMulJob& job : jobs) total_groups += job.w.rows / kPackRows;
+  const int64_t chunk = std::max<int64_t>(1, total_groups / (16 * ThreadPool::Global().n_threads())) * 2;
+  struct Chunk {
+    size_t job;
+    int64_t g0, g1;
+  };
+  thread_local std::vector<Chunk> chunks;
+  chunks.clear();
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const int64_t n_groups = jobs[j].w.rows / kPackRows;
+    for (int64_t g = 0; g < n_groups; g += chunk) chunks.push_back({j, g, std::min(n_groups, g + chunk)});
+  }
+  const Chunk* all_chunks = chunks.data();
+  const std::vector<Input>* all_inputs = &inputs;
+  const size_t* job_input = input_of.data();
+  ParallelFor(static_cast<int64_t>(chunks.size()), 1, [&](int64_t begin, int64_t end, int) {
+    for (int64_t c = begin; c < end; ++c) {
+      const Chunk& ch = all_chunks[c];
+      const MatMulJob& job = jobs[ch.job];
+      const PackedDotKernel* kernel = PackedDot(job.w.type);
+      const uint64_t group_bytes = PackedGroupBytes(job.w.type, job.w.cols);
+      const Q8Row* tokens = (*all_inputs)[job_input[ch.job]].rows.data();
+      for (int64_t t0 = 0; t0 < job.n_tokens; t0 += kQuantTokenBlock) {
+        const int64_t nt = std::min(kQuantTokenBlock, job.n_tokens - t0);
+        kernel->tile(job.w.packed + static_cast<uint64_t>(ch.g0) * group_bytes, group_bytes, ch.g1 - ch.g0,
+                     tokens + t0, nt, job.w.cols, job.y + t0 * job.ldy + ch.g0 * kPackRows, job.ldy);
       }
     }
   });
@@ -280,6 +344,13 @@ bool MatMulFused(const WeightMatrix& w, const float* x, int64_t n_tokens, float*
     }
   });
   return true;
+}
+
+void MatMulAll(std::span<const MatMulJob> given) {
+  std::vector<MatMulJob> jobs(given.begin(), given.end());
+  for (MatMulJob& job : jobs) job.ldy = job.ldy > 0 ? job.ldy : job.w.rows;
+  if (jobs.size() > 1 && MatMulAllPacked(jobs)) return;
+  for (const MatMulJob& job : jobs) MatMul(job.w, job.x, job.n_tokens, job.y, job.ldy);
 }
 
 void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy) {

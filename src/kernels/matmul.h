@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "formats/ggml_type.h"
 
@@ -31,6 +32,20 @@ void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
 inline void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y) {
   MatMul(w, x, n_tokens, y, w.rows);
 }
+
+// One product of a batch for MatMulAll: y[t · ldy + r] = W[r] · x[t].
+struct MatMulJob {
+  WeightMatrix w;
+  const float* x = nullptr;
+  int64_t n_tokens = 0;
+  float* y = nullptr;
+  int64_t ldy = 0;  // 0: w.rows
+};
+
+// The same results as MatMul on each job, but where every job has packed weights (the products of one step: a
+// block's projections of the same input, a MoE layer's experts) they run as one parallel loop, so the threads meet
+// once instead of once per matrix and small matrices share the cores; otherwise one after another.
+void MatMulAll(std::span<const MatMulJob> jobs);
 
 // Exact or fast matmuls, process-wide. Fast (the default): weights in Q8_0, Q4_0, Q4_K, Q5_K and Q6_K multiply the
 // activations quantized per token to 8 bits in blocks of 32 or 256 (d = amax / 127), as llama.cpp computes them:

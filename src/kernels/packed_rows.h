@@ -26,11 +26,12 @@ uint64_t PackedGroupBytes(GgmlType type, int64_t cols);
 // rows / kPackRows · PackedGroupBytes bytes. Lossless: every code, scale and min is kept.
 void PackRows(GgmlType type, const uint8_t* src, uint64_t row_bytes, int64_t rows, int64_t cols, uint8_t* dst);
 
-// out[t · ldo + i] = row i of the packed group · token t, for i < kPackRows and t < n_tokens; n = cols. The same
-// integer block sums as QuantDotReference, scaled and summed in float in block order: every (row, token) pair gets
-// the same result whatever n_tokens is.
-using PackedTileFn = void (*)(const uint8_t* group, const Q8Row* x, int64_t n_tokens, int64_t n, float* out,
-                              int64_t ldo);
+// out[t · ldo + 16g + i] = row i of group g · token t, for the n_groups consecutive groups at `groups` (group g at
+// groups + g · group_bytes), i < kPackRows and t < n_tokens; n = cols. The same integer block sums as
+// QuantDotReference, scaled and summed in float in block order: every (row, token) pair gets the same result
+// whatever n_groups and n_tokens are.
+using PackedTileFn = void (*)(const uint8_t* groups, uint64_t group_bytes, int64_t n_groups, const Q8Row* x,
+                              int64_t n_tokens, int64_t n, float* out, int64_t ldo);
 
 struct PackedDotKernel {
   int act_block;  // the activation blocks the kernel reads: 32 or 256

@@ -23,84 +23,148 @@ BALEEN_VNNI inline __m512 HalfVector(const uint8_t* p) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
 
-// Q8_0: Σ q·a = Σ (q + 128)·a − 128·Σ a, the second term from the token's sums per 16 elements.
+// Q8_0: Σ q·a = Σ (q + 128)·a − 128·Σ a. The second term of 16 blocks at a time comes from one VPMADDWD of the
+// token's sums per 16 elements, kept on the stack, so each block's sum starts from one broadcast. G groups (32 rows
+// for G = 2) are taken at once so each broadcast of four activation codes feeds G products: the broadcasts, not the
+// products, are what the loads are spent on.
 struct PackedQ8_0 {
   static constexpr int kActBlock = 32;
+  static constexpr int kGroups = 2;
   static constexpr int64_t kBlockBytes = 32 + 16 * 32;
 
-  template <int T>
-  BALEEN_VNNI static void Tokens(const uint8_t* group, const Q8Row* x, int64_t n, float* out, int64_t ldo) {
-    __m512 acc[T];
-    for (auto& a : acc) a = _mm512_setzero_ps();
-    for (int64_t b = 0; b < n / 32; ++b) {
-      const uint8_t* block = group + b * kBlockBytes;
-      const __m512 d = HalfVector(block);
-      __m512i w[8];
-      for (int k = 0; k < 8; ++k) w[k] = _mm512_loadu_si512(block + 32 + 64 * k);
+  template <int T, int G>
+  BALEEN_VNNI static void Tokens(const uint8_t* group, uint64_t group_bytes, const Q8Row* x, int64_t n, float* out,
+                                 int64_t ldo) {
+    __m512 acc[G][T];
+    for (auto& row : acc) {
+      for (auto& a : row) a = _mm512_setzero_ps();
+    }
+    alignas(64) int32_t offsets[T][16];  // −128 · Σ a of blocks b0 .. b0 + 15, per token
+    const int8_t* codes[T];                // the token's codes of the current block
+    for (int t = 0; t < T; ++t) codes[t] = x[t].qs;
+    const int64_t n_blocks = n / 32;
+    for (int64_t b0 = 0; b0 < n_blocks; b0 += 16) {
+      const __mmask32 present = static_cast<__mmask32>(n_blocks - b0 >= 16 ? ~0u : (1u << 2 * (n_blocks - b0)) - 1);
       for (int t = 0; t < T; ++t) {
-        const int8_t* a = x[t].qs + 32 * b;
-        __m512i s = _mm512_set1_epi32(-128 * (x[t].sums[2 * b] + x[t].sums[2 * b + 1]));
-        for (int k = 0; k < 8; ++k) s = _mm512_dpbusd_epi32(s, w[k], Broadcast4(a + 4 * k));
-        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(d, _mm512_set1_ps(x[t].d[b])), acc[t]);
+        const __m512i sums = _mm512_maskz_loadu_epi16(present, x[t].sums + 2 * b0);
+        _mm512_store_si512(offsets[t], _mm512_madd_epi16(sums, _mm512_set1_epi16(-128)));
+      }
+#pragma GCC unroll 1
+      for (int64_t b = b0; b < std::min(b0 + 16, n_blocks); ++b) {
+        const uint8_t* block[G];
+        __m512 d[G];
+        for (int g = 0; g < G; ++g) {
+          block[g] = group + g * group_bytes + b * kBlockBytes;
+          d[g] = HalfVector(block[g]);
+        }
+        // Tokens innermost, so the dependency chains of VPDPBUSD interleave. Each token reads its block through one
+        // base pointer with the four-byte groups at fixed displacements (indexing qs by b here makes GCC keep eight
+        // offset registers and spill them).
+        __m512i s[G][T];
+        for (int t = 0; t < T; ++t) {
+          for (int g = 0; g < G; ++g) s[g][t] = _mm512_set1_epi32(offsets[t][b - b0]);
+        }
+        for (int k = 0; k < 8; ++k) {
+          __m512i w[G];
+          for (int g = 0; g < G; ++g) w[g] = _mm512_loadu_si512(block[g] + 32 + 64 * k);
+          for (int t = 0; t < T; ++t) {
+            const __m512i a = Broadcast4(codes[t] + 4 * k);
+            for (int g = 0; g < G; ++g) s[g][t] = _mm512_dpbusd_epi32(s[g][t], w[g], a);
+          }
+        }
+        for (int t = 0; t < T; ++t) {
+          const __m512 da = _mm512_set1_ps(x[t].d[b]);
+          for (int g = 0; g < G; ++g) {
+            acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[g][t]), _mm512_mul_ps(d[g], da), acc[g][t]);
+          }
+          codes[t] += 32;
+        }
       }
     }
-    for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * ldo, acc[t]);
+    for (int t = 0; t < T; ++t) {
+      for (int g = 0; g < G; ++g) _mm512_storeu_ps(out + t * ldo + 16 * g, acc[g][t]);
+    }
   }
 };
 
 // Q4_K: Σ = d·Σ_j sc_j·(q·a)_j − dmin·Σ_j m_j·(Σ a)_j over the 32-element sub-blocks j. The codes are unsigned
 // already; the scaled sub-block sums are added in 32-bit integers (|Σ| < 8 · 63 · 32 · 15 · 127), the mins term of a
-// pair of sub-blocks is one VPDPWSSD of the rows' 16-bit mins with the token's two sub-block sums.
+// pair of sub-blocks is one VPDPWSSD of the rows' 16-bit mins with the token's two sub-block sums. Two groups at
+// once, as for Q8_0, so each activation broadcast feeds two products.
 struct PackedQ4_K {
   static constexpr int kActBlock = 256;
+  static constexpr int kGroups = 2;
   static constexpr int64_t kBlockBytes = 64 + 128 + 128 + 8 * 256;
 
-  template <int T>
-  BALEEN_VNNI static void Tokens(const uint8_t* group, const Q8Row* x, int64_t n, float* out, int64_t ldo) {
-    __m512 acc[T];
-    for (auto& a : acc) a = _mm512_setzero_ps();
+  template <int T, int G>
+  BALEEN_VNNI static void Tokens(const uint8_t* group, uint64_t group_bytes, const Q8Row* x, int64_t n, float* out,
+                                 int64_t ldo) {
+    __m512 acc[G][T];
+    for (auto& row : acc) {
+      for (auto& a : row) a = _mm512_setzero_ps();
+    }
     const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
+#pragma GCC unroll 1
     for (int64_t sb = 0; sb < n / 256; ++sb) {
-      const uint8_t* block = group + sb * kBlockBytes;
-      __m512i total[T];
-      for (auto& s : total) s = _mm512_setzero_si512();
+      const uint8_t* block[G];
+      for (int g = 0; g < G; ++g) block[g] = group + g * group_bytes + sb * kBlockBytes;
+      __m512i total[G][T];
+      for (auto& row : total) {
+        for (auto& s : row) s = _mm512_setzero_si512();
+      }
+#pragma GCC unroll 1
       for (int j = 0; j < 8; ++j) {
-        __m512i codes[8];
+        __m512i s[G][T];
+        for (auto& row : s) {
+          for (auto& v : row) v = _mm512_setzero_si512();
+        }
+        const int8_t* a[T];
+        for (int t = 0; t < T; ++t) a[t] = x[t].qs + 256 * sb + 32 * j;
+        // Vector v holds the four-element groups v (low nibbles) and v + 4 (high nibbles) of the sub-block.
         for (int v = 0; v < 4; ++v) {
-          const __m512i both = _mm512_loadu_si512(block + 320 + 256 * j + 64 * v);
-          codes[v] = _mm512_and_si512(both, low_nibbles);
-          codes[v + 4] = _mm512_and_si512(_mm512_srli_epi16(both, 4), low_nibbles);
+          __m512i low[G], high[G];
+          for (int g = 0; g < G; ++g) {
+            const __m512i both = _mm512_loadu_si512(block[g] + 320 + 256 * j + 64 * v);
+            low[g] = _mm512_and_si512(both, low_nibbles);
+            high[g] = _mm512_and_si512(_mm512_srli_epi16(both, 4), low_nibbles);
+          }
+          for (int t = 0; t < T; ++t) {
+            const __m512i a_low = Broadcast4(a[t] + 4 * v), a_high = Broadcast4(a[t] + 16 + 4 * v);
+            for (int g = 0; g < G; ++g) {
+              s[g][t] = _mm512_dpbusd_epi32(s[g][t], low[g], a_low);
+              s[g][t] = _mm512_dpbusd_epi32(s[g][t], high[g], a_high);
+            }
+          }
         }
-        const __m512i scales =
-            _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 64 + 16 * j)));
-        for (int t = 0; t < T; ++t) {
-          const int8_t* a = x[t].qs + 256 * sb + 32 * j;
-          __m512i s = _mm512_setzero_si512();
-          for (int k = 0; k < 8; ++k) s = _mm512_dpbusd_epi32(s, codes[k], Broadcast4(a + 4 * k));
-          total[t] = _mm512_add_epi32(total[t], _mm512_mullo_epi32(s, scales));
+        for (int g = 0; g < G; ++g) {
+          const __m512i scales =
+              _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block[g] + 64 + 16 * j)));
+          for (int t = 0; t < T; ++t) total[g][t] = _mm512_add_epi32(total[g][t], _mm512_mullo_epi32(s[g][t], scales));
         }
       }
-      __m512i mins[4];
-      for (int p = 0; p < 4; ++p) {
-        mins[p] = _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 192 + 32 * p)));
-      }
-      const __m512 d = HalfVector(block), dmin = HalfVector(block + 32);
       for (int t = 0; t < T; ++t) {
         // The token's eight sub-block sums as int16 (|Σ| ≤ 32 · 127), two per 32-bit lane in order.
         const __m256i sums16 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[t].sums + 16 * sb));
         const __m256i sums32 = _mm256_madd_epi16(sums16, _mm256_set1_epi16(1));
         const __m128i pairs = _mm_packs_epi32(_mm256_castsi256_si128(sums32), _mm256_extracti128_si256(sums32, 1));
         const __m512i all_pairs = _mm512_broadcast_i32x4(pairs);
-        __m512i m = _mm512_setzero_si512();
-        for (int p = 0; p < 4; ++p) {
-          m = _mm512_dpwssd_epi32(m, mins[p], _mm512_permutexvar_epi32(_mm512_set1_epi32(p), all_pairs));
-        }
         const __m512 da = _mm512_set1_ps(x[t].d[sb]);
-        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total[t]), _mm512_mul_ps(d, da), acc[t]);
-        acc[t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), _mm512_mul_ps(dmin, da), acc[t]);
+        for (int g = 0; g < G; ++g) {
+          __m512i m = _mm512_setzero_si512();
+          for (int p = 0; p < 4; ++p) {
+            const __m512i mins =
+                _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block[g] + 192 + 32 * p)));
+            m = _mm512_dpwssd_epi32(m, mins, _mm512_permutexvar_epi32(_mm512_set1_epi32(p), all_pairs));
+          }
+          const __m512 d = HalfVector(block[g]), dmin = HalfVector(block[g] + 32);
+          acc[g][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(total[g][t]), _mm512_mul_ps(d, da), acc[g][t]);
+          acc[g][t] = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(m), _mm512_mul_ps(dmin, da), acc[g][t]);
+        }
       }
     }
-    for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * ldo, acc[t]);
+    for (int t = 0; t < T; ++t) {
+      for (int g = 0; g < G; ++g) _mm512_storeu_ps(out + t * ldo + 16 * g, acc[g][t]);
+    }
   }
 };
 
@@ -109,6 +173,7 @@ struct PackedQ4_K {
 // (|Σ| ≤ 16 · 32 · 127), and is scaled by sc_s in 32-bit integers.
 struct PackedQ6_K {
   static constexpr int kActBlock = 256;
+  static constexpr int kGroups = 1;
   static constexpr int64_t kBlockBytes = 32 + 256 + 2048 + 1024;
 
   // The eight code vectors of 32-element chunk j: low nibbles as Q4_K's, high bits k = u + 2m at bits 2m of u.
@@ -128,8 +193,9 @@ struct PackedQ6_K {
     }
   }
 
-  template <int T>
-  BALEEN_VNNI static void Tokens(const uint8_t* group, const Q8Row* x, int64_t n, float* out, int64_t ldo) {
+  template <int T, int G>
+  BALEEN_VNNI static void Tokens(const uint8_t* group, uint64_t, const Q8Row* x, int64_t n, float* out, int64_t ldo) {
+    static_assert(G == 1, "one group at a time");
     __m512 acc[T];
     for (auto& a : acc) a = _mm512_setzero_ps();
     for (int64_t sb = 0; sb < n / 256; ++sb) {
@@ -162,13 +228,31 @@ struct PackedQ6_K {
   }
 };
 
-// Every token of the call: eight at a time, then four, then one.
-template <typename Kernel>
-void Tile(const uint8_t* group, const Q8Row* x, int64_t n_tokens, int64_t n, float* out, int64_t ldo) {
+// Every token of the call against G groups at once: eight tokens at a time (four with two groups, which need twice
+// the accumulators), then four, then one.
+template <typename Kernel, int G>
+void Tokens(const uint8_t* groups, uint64_t group_bytes, const Q8Row* x, int64_t n_tokens, int64_t n, float* out,
+            int64_t ldo) {
   int64_t t = 0;
-  for (; t + 8 <= n_tokens; t += 8) Kernel::template Tokens<8>(group, x + t, n, out + t * ldo, ldo);
-  for (; t + 4 <= n_tokens; t += 4) Kernel::template Tokens<4>(group, x + t, n, out + t * ldo, ldo);
-  for (; t < n_tokens; ++t) Kernel::template Tokens<1>(group, x + t, n, out + t * ldo, ldo);
+  if constexpr (G == 1) {
+    for (; t + 8 <= n_tokens; t += 8) Kernel::template Tokens<8, 1>(groups, group_bytes, x + t, n, out + t * ldo, ldo);
+  }
+  for (; t + 4 <= n_tokens; t += 4) Kernel::template Tokens<4, G>(groups, group_bytes, x + t, n, out + t * ldo, ldo);
+  for (; t < n_tokens; ++t) Kernel::template Tokens<1, G>(groups, group_bytes, x + t, n, out + t * ldo, ldo);
+}
+
+// The groups Kernel::kGroups at a time, then one at a time.
+template <typename Kernel>
+void Tile(const uint8_t* groups, uint64_t group_bytes, int64_t n_groups, const Q8Row* x, int64_t n_tokens, int64_t n,
+          float* out, int64_t ldo) {
+  constexpr int kG = Kernel::kGroups;
+  int64_t g = 0;
+  for (; g + kG <= n_groups; g += kG) {
+    Tokens<Kernel, kG>(groups + g * group_bytes, group_bytes, x, n_tokens, n, out + g * kPackRows, ldo);
+  }
+  for (; g < n_groups; ++g) {
+    Tokens<Kernel, 1>(groups + g * group_bytes, group_bytes, x, n_tokens, n, out + g * kPackRows, ldo);
+  }
 }
 
 }  // namespace

@@ -284,7 +284,7 @@ constexpr GgmlType kPackedTypes[] = {GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType:
 // Every token of a group against the scalar reference, and alone the same bits as in a batch of 13 (one group of
 // eight, one of four, one single).
 TEST(PackedRows, KernelsMatchTheScalarReference) {
-  constexpr int64_t kRows = 32, kTokens = 13, kCols = 768;
+  constexpr int64_t kRows = 48, kTokens = 13, kCols = 768;  // three groups: a pair and a single
   for (GgmlType type : kPackedTypes) {
     if (!CanPackRows(type, kRows, kCols)) GTEST_SKIP() << "no AVX-512 VNNI here";
     const PackedDotKernel* kernel = PackedDot(type);
@@ -300,18 +300,21 @@ TEST(PackedRows, KernelsMatchTheScalarReference) {
         const QuantizedActivations act = Quantize(x, kTokens, kCols, kernel->act_block);
         std::vector<Q8Row> tokens;
         for (int64_t t = 0; t < kTokens; ++t) tokens.push_back(TokenRow(act, t));
+        // All groups and tokens in one call, then each group and token alone.
+        const uint64_t group_bytes = PackedGroupBytes(type, kCols);
+        std::vector<float> out(kTokens * kRows), single(kPackRows);
+        kernel->tile(packed.data(), group_bytes, kRows / kPackRows, tokens.data(), kTokens, kCols, out.data(), kRows);
         for (int64_t g = 0; g < kRows / kPackRows; ++g) {
-          const uint8_t* group = packed.data() + g * PackedGroupBytes(type, kCols);
-          std::vector<float> out(kTokens * kPackRows), single(kPackRows);
-          kernel->tile(group, tokens.data(), kTokens, kCols, out.data(), kPackRows);
           for (int64_t t = 0; t < kTokens; ++t) {
-            kernel->tile(group, &tokens[t], 1, kCols, single.data(), kPackRows);
-            ASSERT_EQ(std::memcmp(single.data(), &out[t * kPackRows], 4 * kPackRows), 0) << GgmlTypeName(type);
+            kernel->tile(packed.data() + g * group_bytes, group_bytes, 1, &tokens[t], 1, kCols, single.data(),
+                         kPackRows);
+            ASSERT_EQ(std::memcmp(single.data(), &out[t * kRows + g * kPackRows], 4 * kPackRows), 0)
+                << GgmlTypeName(type) << " group " << g << " token " << t;
             for (int64_t i = 0; i < kPackRows; ++i) {
               const int64_t r = g * kPackRows + i;
               const double expected = QuantDotReference(type, &w.bytes[r * w.row_bytes], tokens[t], kCols);
               const double magnitude = Magnitude(&w.dequantized[r * kCols], tokens[t], kernel->act_block, kCols);
-              ASSERT_NEAR(out[t * kPackRows + i], expected, 2e-6 * magnitude)
+              ASSERT_NEAR(out[t * kRows + r], expected, 2e-6 * magnitude)
                   << GgmlTypeName(type) << ", row " << r << ", token " << t << (random_bits ? ", random bits" : "");
             }
           }
@@ -350,6 +353,35 @@ TEST(PackedRows, MatMulUsesThemBatchIndependently) {
     MatMul(packed.Rows(16, 32), x.data(), kTokens, sub.data());
     for (int64_t t = 0; t < kTokens; ++t) {
       ASSERT_EQ(std::memcmp(&sub[t * 32], &a[t * kRows + 16], 4 * 32), 0) << GgmlTypeName(type);
+    }
+  }
+}
+
+// MatMulAll on packed matrices (two sharing an input, one on another input, of another type) gives exactly what
+// MatMul gives each; with an unpacked matrix among them it falls back to MatMul one by one.
+TEST(PackedRows, MatMulAllEqualsMatMulOnEach) {
+  ExactModeGuard guard(false);
+  constexpr int64_t kCols = 512, kTokens = 9;
+  if (!CanPackRows(GgmlType::kQ4_K, 32, kCols)) GTEST_SKIP() << "no AVX-512 VNNI here";
+  PackedWeights packs;
+  const Rows a = MakeRows(GgmlType::kQ4_K, 48, kCols, 71, false), b = MakeRows(GgmlType::kQ4_K, 32, kCols, 72, false);
+  const Rows c = MakeRows(GgmlType::kQ8_0, 64, kCols, 73, false), d = MakeRows(GgmlType::kQ8_0, 7, kCols, 74, false);
+  const WeightMatrix wa = packs.Pack({GgmlType::kQ4_K, a.bytes.data(), kCols, 48, a.row_bytes}, 48);
+  const WeightMatrix wb = packs.Pack({GgmlType::kQ4_K, b.bytes.data(), kCols, 32, b.row_bytes}, 32);
+  const WeightMatrix wc = packs.Pack({GgmlType::kQ8_0, c.bytes.data(), kCols, 64, c.row_bytes}, 64);
+  const WeightMatrix wd{GgmlType::kQ8_0, d.bytes.data(), kCols, 7, d.row_bytes};  // 7 rows: not packed
+  const std::vector<float> x1 = Normal(kTokens * kCols, 75), x2 = Normal(3 * kCols, 76);
+  for (bool with_unpacked : {false, true}) {
+    std::vector<float> ya(kTokens * 48), yb(kTokens * 32), yc(3 * 64), yd(3 * 7);
+    std::vector<MatMulJob> jobs = {{wa, x1.data(), kTokens, ya.data(), 0}, {wb, x1.data(), kTokens, yb.data(), 0},
+                                   {wc, x2.data(), 3, yc.data(), 0}};
+    if (with_unpacked) jobs.push_back({wd, x2.data(), 3, yd.data(), 0});
+    MatMulAll(jobs);
+    for (const MatMulJob& job : jobs) {
+      std::vector<float> alone(job.n_tokens * job.w.rows);
+      MatMul(job.w, job.x, job.n_tokens, alone.data());
+      ASSERT_EQ(std::memcmp(alone.data(), job.y, alone.size() * 4), 0) << GgmlTypeName(job.w.type) << " "
+                                                                         << job.w.rows << " rows";
     }
   }
 }

@@ -136,16 +136,24 @@ void MlaAttention::CacheLatents(const MlaWeights& l, int64_t layer, const float*
 std::vector<float> MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, const std::vector<float>& q,
                                           int64_t n, int64_t pos, KvCache& cache) const {
   const int64_t width = kv_lora_ + rope_dim_;
-  // Absorbed queries [W_UKᵀ q_nope ; q_pe] per token and head, laid out like a cache row.
+  // Absorbed queries [W_UKᵀ q_nope ; q_pe] per token and head, laid out like a cache row. The heads' products are
+  // one batch (MatMulAll): per head, its tokens' q_nope gathered in, its absorbed queries out.
   std::vector<float> qa(static_cast<size_t>(n * n_heads_ * width));
-  std::vector<float> gathered(static_cast<size_t>(n * std::max(nope_, kv_lora_)));
-  std::vector<float> projected(static_cast<size_t>(n * std::max(kv_lora_, v_head_)));
+  const int64_t per_head = n * std::max(nope_, kv_lora_), per_head_out = n * std::max(kv_lora_, v_head_);
+  std::vector<float> gathered(static_cast<size_t>(n_heads_ * per_head));
+  std::vector<float> projected(static_cast<size_t>(n_heads_ * per_head_out));
+  std::vector<MatMulJob> jobs;
   for (int64_t h = 0; h < n_heads_; ++h) {
-    for (int64_t t = 0; t < n; ++t) std::copy_n(&q[(t * n_heads_ + h) * qk_], nope_, &gathered[t * nope_]);
-    MatMul(l.k_b[h], gathered.data(), n, projected.data());
+    for (int64_t t = 0; t < n; ++t) {
+      std::copy_n(&q[(t * n_heads_ + h) * qk_], nope_, &gathered[h * per_head + t * nope_]);
+    }
+    jobs.push_back({l.k_b[h], &gathered[h * per_head], n, &projected[h * per_head_out], 0});
+  }
+  MatMulAll(jobs);
+  for (int64_t h = 0; h < n_heads_; ++h) {
     for (int64_t t = 0; t < n; ++t) {
       float* dst = &qa[(t * n_heads_ + h) * width];
-      std::copy_n(&projected[t * kv_lora_], kv_lora_, dst);
+      std::copy_n(&projected[h * per_head_out + t * kv_lora_], kv_lora_, dst);
       std::copy_n(&q[(t * n_heads_ + h) * qk_ + nope_], rope_dim_, dst + kv_lora_);
     }
   }
@@ -171,14 +179,16 @@ std::vector<float> MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, co
                  cache.k_width(), kv_lora_, softmax_scale_, scratch);
     }
   });
+  // Each head's latent outputs through its W_UV, again as one batch, straight into the output rows.
   std::vector<float> out(static_cast<size_t>(n * n_heads_ * v_head_));
+  jobs.clear();
   for (int64_t h = 0; h < n_heads_; ++h) {
     for (int64_t t = 0; t < n; ++t) {
-      std::copy_n(&latent_out[(t * n_heads_ + h) * kv_lora_], kv_lora_, &gathered[t * kv_lora_]);
+      std::copy_n(&latent_out[(t * n_heads_ + h) * kv_lora_], kv_lora_, &gathered[h * per_head + t * kv_lora_]);
     }
-    MatMul(l.v_b[h], gathered.data(), n, projected.data());
-    for (int64_t t = 0; t < n; ++t) std::copy_n(&projected[t * v_head_], v_head_, &out[(t * n_heads_ + h) * v_head_]);
+    jobs.push_back({l.v_b[h], &gathered[h * per_head], n, &out[h * v_head_], n_heads_ * v_head_});
   }
+  MatMulAll(jobs);
   return out;
 }
 

@@ -106,20 +106,27 @@ void AddMoe(const MoeWeights& m, const MoeConfig& moe, const float* x, int64_t n
     const std::span<const float> token_logits(&logits[t * n_exp], static_cast<size_t>(n_exp));
     for (const RoutedExpert& r : RouteToken(token_logits, m.bias, moe)) served[r.expert].push_back({t, r.weight});
   }
-  std::vector<float> xs, ys;
+  // Every chosen expert on its tokens (gathered into xs) and the shared expert on all of them, as one batch of
+  // FFNs; then each token mixes its experts' outputs (ys) with its routing weights, experts in index order.
+  std::vector<int64_t> first(static_cast<size_t>(n_exp + 1), 0);  // expert e's rows of xs and ys
+  for (int64_t e = 0; e < n_exp; ++e) first[e + 1] = first[e] + static_cast<int64_t>(served[e].size());
+  std::vector<float> xs(static_cast<size_t>(first[n_exp] * dim)), ys(xs.size(), 0.0f);
+  std::vector<FfnJob> jobs;
+  if (m.has_shared) jobs.push_back({m.shared, x, n, 1.0f, out});
   for (int64_t e = 0; e < n_exp; ++e) {
     const auto& tokens = served[e];
     if (tokens.empty()) continue;
-    const int64_t count = static_cast<int64_t>(tokens.size());
-    xs.resize(static_cast<size_t>(count * dim));
-    for (int64_t i = 0; i < count; ++i) std::copy_n(x + tokens[i].first * dim, dim, &xs[i * dim]);
-    ys.assign(static_cast<size_t>(count * dim), 0.0f);
+    for (size_t i = 0; i < tokens.size(); ++i) std::copy_n(x + tokens[i].first * dim, dim, &xs[(first[e] + i) * dim]);
     const FfnWeights expert{m.gate_exps.Rows(e * inter, inter), m.up_exps.Rows(e * inter, inter),
                             m.down_exps.Rows(e * dim, dim)};
-    AddFfn(expert, xs.data(), count, 1.0f, ys.data());
-    for (int64_t i = 0; i < count; ++i) AxpyF32(tokens[i].second, &ys[i * dim], out + tokens[i].first * dim, dim);
+    jobs.push_back({expert, &xs[first[e] * dim], static_cast<int64_t>(tokens.size()), 1.0f, &ys[first[e] * dim]});
   }
-  if (m.has_shared) AddFfn(m.shared, x, n, 1.0f, out);
+  AddFfnAll(jobs);
+  for (int64_t e = 0; e < n_exp; ++e) {
+    for (size_t i = 0; i < served[e].size(); ++i) {
+      AxpyF32(served[e][i].second, &ys[(first[e] + i) * dim], out + served[e][i].first * dim, dim);
+    }
+  }
 }
 
 }  // namespace baleen
