@@ -106,9 +106,8 @@ void DenseModel::Attention(const DenseLayer& l, int64_t layer, const float* xn, 
   const int64_t hd = c.head_dim, q_width = c.n_heads * hd, kv_width = c.n_kv_heads * hd;
   const float eps = static_cast<float>(c.rms_norm_eps);
   std::vector<float> q(static_cast<size_t>(n * q_width)), k(static_cast<size_t>(n * kv_width)), v(k.size());
-  MatMul(l.wq, xn, n, q.data());
-  MatMul(l.wk, xn, n, k.data());
-  MatMul(l.wv, xn, n, v.data());
+  const MatMulJob qkv[] = {{l.wq, xn, n, q.data(), 0}, {l.wk, xn, n, k.data(), 0}, {l.wv, xn, n, v.data(), 0}};
+  MatMulAll(qkv);
   AddBias(l.bq, q.data(), n);
   AddBias(l.bk, k.data(), n);
   AddBias(l.bv, v.data(), n);
