@@ -2,6 +2,7 @@
 // here; its integer (fast) path is tested in quant_dot_test.cc.
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -244,6 +245,30 @@ TEST(MatMulTest, F32IsBatchIndependent) {
     MatMul(m, &x[t * kCols], 1, one.data());
     ASSERT_EQ(std::memcmp(one.data(), &all[t * kRows], kRows * 4), 0) << "token " << t;
     for (int64_t r = 0; r < kRows; ++r) ASSERT_EQ(DotF32(&w[r * kCols], &x[t * kCols], kCols), one[r]);
+  }
+}
+
+// The vectorized exponential behind Softmax and SiluMul against double precision, over the range they meet. Softmax
+// rounds x − max to float first, which alone moves e^(x − max) by up to |x − max| · 2^-24 (5e-6 at 80).
+TEST(OpsTest, SoftmaxAndSiluMulAccurateOverARange) {
+  constexpr int64_t kN = 1001;
+  std::vector<float> x(kN), gate(kN), up(kN, 1.5f);
+  for (int64_t i = 0; i < kN; ++i) x[i] = gate[i] = -40.0f + 80.0f * static_cast<float>(i) / (kN - 1);
+  x[7] = -std::numeric_limits<float>::infinity();
+  std::vector<float> p = x;
+  Softmax(p.data(), kN);
+  double sum = 0.0;
+  for (int64_t i = 0; i < kN; ++i) sum += i == 7 ? 0.0 : std::exp(double(x[i]) - 40.0);
+  for (int64_t i = 0; i < kN; ++i) {
+    const double expected = i == 7 ? 0.0 : std::exp(double(x[i]) - 40.0) / sum;
+    ASSERT_NEAR(p[i], expected, 1e-5 * expected + 1e-38) << i;
+  }
+  const std::vector<float> inputs = gate;
+  SiluMul(gate.data(), up.data(), kN);
+  for (int64_t i = 0; i < kN; ++i) {
+    const double g = inputs[i];
+    const double expected = g / (1.0 + std::exp(-g)) * 1.5;
+    ASSERT_NEAR(gate[i], expected, 2e-6 * std::fabs(expected) + 1e-30) << i;
   }
 }
 
