@@ -1,9 +1,11 @@
 // Blocked attention: scores of 4 query rows × 4 keys per register tile, softmax per row, then the values summed into
-// 4 rows × 16 columns per tile. The AVX-512 versions keep all 16 products in registers; the portable ones leave it to
+// 4 rows × 16 columns per tile, keys in chunks that stay in L2 while every tile of a row block uses them. The AVX-512 versions keep all 16 products in registers; the portable ones leave it to
 // the compiler.
 #include "kernels/attention.h"
 
 #include <algorithm>
+#include <cmath>
+#include <utility>
 
 #include "kernels/cpu_features.h"
 #include "kernels/matmul.h"
@@ -12,8 +14,6 @@
 
 namespace baleen {
 namespace {
-
-constexpr int64_t kRowTile = 4;
 
 // s[r][c] = q[r] · k[c] for 4 rows × 4 keys (pointers may repeat at the edges).
 __attribute__((target("avx512f"))) void Dot4x4Avx512(const float* const* q, const float* const* k, int64_t d,
@@ -46,32 +46,34 @@ void Dot4x4Portable(const float* const* q, const float* const* k, int64_t d, flo
   }
 }
 
-// out[r][0..dv) = Σ_s p[r][s] v_s for s < n_keys, 4 rows at once.
-__attribute__((target("avx512f"))) void WeightedSum4Avx512(const float* const* p, int64_t n_keys, const float* v,
-                                                            int64_t ldv, int64_t dv, float* const* out) {
+// out[r][0..dv) += Σ_s p[r][s] v_s for s in [s0, s1), for the first nr of 4 rows (the rest repeat row nr − 1).
+// Every output element adds its terms in key order, so splitting the keys into ranges changes no bit.
+__attribute__((target("avx512f"))) void WeightedSumAdd4Avx512(const float* const* p, int64_t s0, int64_t s1,
+                                                               const float* v, int64_t ldv, int64_t dv,
+                                                               float* const* out, int nr) {
   int64_t j = 0;
   for (; j + 16 <= dv; j += 16) {
-    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-    for (int64_t s = 0; s < n_keys; ++s) {
+    __m512 acc[4];
+    for (int r = 0; r < 4; ++r) acc[r] = _mm512_loadu_ps(out[r] + j);
+    for (int64_t s = s0; s < s1; ++s) {
       const __m512 vs = _mm512_loadu_ps(v + s * ldv + j);
       for (int r = 0; r < 4; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r][s]), vs, acc[r]);
     }
-    for (int r = 0; r < 4; ++r) _mm512_storeu_ps(out[r] + j, acc[r]);
+    for (int r = 0; r < nr; ++r) _mm512_storeu_ps(out[r] + j, acc[r]);
   }
   for (; j < dv; ++j) {
-    for (int r = 0; r < 4; ++r) {
-      float sum = 0.0f;
-      for (int64_t s = 0; s < n_keys; ++s) sum += p[r][s] * v[s * ldv + j];
+    for (int r = 0; r < nr; ++r) {
+      float sum = out[r][j];
+      for (int64_t s = s0; s < s1; ++s) sum = std::fma(p[r][s], v[s * ldv + j], sum);
       out[r][j] = sum;
     }
   }
 }
 
-void WeightedSum4Portable(const float* const* p, int64_t n_keys, const float* v, int64_t ldv, int64_t dv,
-                          float* const* out) {
-  for (int r = 0; r < 4; ++r) {
-    std::fill_n(out[r], dv, 0.0f);
-    for (int64_t s = 0; s < n_keys; ++s) AxpyF32(p[r][s], v + s * ldv, out[r], dv);
+void WeightedSumAdd4Portable(const float* const* p, int64_t s0, int64_t s1, const float* v, int64_t ldv, int64_t dv,
+                             float* const* out, int nr) {
+  for (int r = 0; r < nr; ++r) {
+    for (int64_t s = s0; s < s1; ++s) AxpyF32(p[r][s], v + s * ldv, out[r], dv);
   }
 }
 
@@ -79,42 +81,66 @@ bool UseAvx512() { return KernelIsa() >= IsaLevel::kAvx512; }
 
 }  // namespace
 
+// Rows are taken kRowBlock at a time and keys kKeyChunk at a time: every tile of the block meets a chunk of keys
+// (and later of values) while it is in L2, so a long cache is streamed from memory once per row block instead of
+// once per 4-row tile. With MLA all heads share the cache rows, so decoding reads the latent cache once per token.
+constexpr int64_t kRowBlock = 64, kKeyChunk = 64;
+
 void AttendRows(const AttentionRows& rows, const float* k, int64_t ldk, int64_t d, const float* v, int64_t ldv,
                 int64_t dv, float scale, std::vector<float>& scratch) {
   const bool avx512 = UseAvx512();
-  int64_t max_keys = 0;
-  for (int64_t i = 0; i < rows.n_rows; ++i) max_keys = std::max(max_keys, rows.n_keys[i]);
-  scratch.resize(static_cast<size_t>(kRowTile * max_keys));
-  for (int64_t r0 = 0; r0 < rows.n_rows; r0 += kRowTile) {
-    // The tile's rows; at the edge the last row repeats (computed twice, stored once).
-    const float* q[4];
-    float* out[4];
-    float* p[4];
-    int64_t tile_keys = 0;
-    const int64_t nr = std::min(kRowTile, rows.n_rows - r0);
-    for (int r = 0; r < 4; ++r) {
-      const int64_t i = r0 + std::min<int64_t>(r, nr - 1);
-      q[r] = rows.q[i];
-      out[r] = rows.out[i];
-      p[r] = scratch.data() + r * max_keys;
-      tile_keys = std::max(tile_keys, rows.n_keys[i]);
-    }
-    for (int64_t s0 = 0; s0 < tile_keys; s0 += 4) {
-      const float* keys[4];
-      for (int c = 0; c < 4; ++c) keys[c] = k + std::min(s0 + c, tile_keys - 1) * ldk;
-      float s[4][4];
-      (avx512 ? Dot4x4Avx512 : Dot4x4Portable)(q, keys, d, s);
+  const auto dot = avx512 ? Dot4x4Avx512 : Dot4x4Portable;
+  const auto weighted_sum = avx512 ? WeightedSumAdd4Avx512 : WeightedSumAdd4Portable;
+  for (int64_t b0 = 0; b0 < rows.n_rows; b0 += kRowBlock) {
+    const int64_t b1 = std::min(rows.n_rows, b0 + kRowBlock);
+    int64_t max_keys = 0;  // of the block
+    for (int64_t i = b0; i < b1; ++i) max_keys = std::max(max_keys, rows.n_keys[i]);
+    scratch.resize(static_cast<size_t>((b1 - b0) * max_keys));
+    // Tile t of the block: rows b0 + 4t .. (the last repeated at the edge), their score rows, their key count.
+    const auto tile = [&](int64_t r0, const float* (&q)[4], float* (&out)[4], float* (&p)[4]) {
+      const int64_t nr = std::min<int64_t>(4, b1 - r0);
+      int64_t keys = 0;
       for (int r = 0; r < 4; ++r) {
-        for (int c = 0; c < 4 && s0 + c < tile_keys; ++c) p[r][s0 + c] = s[r][c] * scale;
+        const int64_t i = r0 + std::min<int64_t>(r, nr - 1);
+        q[r] = rows.q[i];
+        out[r] = rows.out[i];
+        p[r] = scratch.data() + (i - b0) * max_keys;
+        keys = std::max(keys, rows.n_keys[i]);
+      }
+      return std::pair{static_cast<int>(nr), keys};
+    };
+    for (int64_t c0 = 0; c0 < max_keys; c0 += kKeyChunk) {
+      for (int64_t r0 = b0; r0 < b1; r0 += 4) {
+        const float* q[4];
+        float* out[4];
+        float* p[4];
+        const int64_t tile_keys = tile(r0, q, out, p).second;
+        for (int64_t s0 = c0; s0 < std::min(c0 + kKeyChunk, tile_keys); s0 += 4) {
+          const float* keys[4];
+          for (int c = 0; c < 4; ++c) keys[c] = k + std::min(s0 + c, tile_keys - 1) * ldk;
+          float s[4][4];
+          dot(q, keys, d, s);
+          for (int r = 0; r < 4; ++r) {
+            for (int c = 0; c < 4 && s0 + c < tile_keys; ++c) p[r][s0 + c] = s[r][c] * scale;
+          }
+        }
       }
     }
-    for (int r = 0; r < 4; ++r) {
-      const int64_t n_keys = rows.n_keys[r0 + std::min<int64_t>(r, nr - 1)];
-      Softmax(p[r], n_keys);
-      std::fill(p[r] + n_keys, p[r] + tile_keys, 0.0f);  // masked keys weigh nothing
+    for (int64_t i = b0; i < b1; ++i) {
+      float* p = scratch.data() + (i - b0) * max_keys;
+      Softmax(p, rows.n_keys[i]);
+      std::fill(p + rows.n_keys[i], p + max_keys, 0.0f);  // masked keys weigh nothing
+      std::fill_n(rows.out[i], dv, 0.0f);
     }
-    // Rows past the edge repeat the last one, so writing them twice is harmless.
-    (avx512 ? WeightedSum4Avx512 : WeightedSum4Portable)(p, tile_keys, v, ldv, dv, out);
+    for (int64_t c0 = 0; c0 < max_keys; c0 += kKeyChunk) {
+      for (int64_t r0 = b0; r0 < b1; r0 += 4) {
+        const float* q[4];
+        float* out[4];
+        float* p[4];
+        const auto [nr, tile_keys] = tile(r0, q, out, p);
+        if (c0 < tile_keys) weighted_sum(p, c0, std::min(c0 + kKeyChunk, tile_keys), v, ldv, dv, out, nr);
+      }
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 // Causal softmax attention of many query rows against one key/value head, as two blocked F32 products. Kernels
-// layer. Used for prompts, where each query row would otherwise take one dot product per key and one axpy per value
-// row: here 4 query rows share every key and value vector loaded, and whole score rows are softmaxed at once.
+// layer. Each query row would otherwise take one dot product per key and one axpy per value row: here 4 query rows
+// share every key and value vector loaded, up to 64 rows share each chunk of the cache while it is in L2 (all heads
+// of an MLA layer, a GQA group's heads over a block of prompt tokens), and whole score rows are softmaxed at once.
 #pragma once
 
 #include <cstdint>

@@ -191,24 +191,28 @@ TEST(RopeTest, MagnitudeScalesTheRotation) {
 }
 
 // Blocked attention against the formula in double, for rows with different causal lengths, dimensions that are not
-// multiples of the vector width, and a row computed alone giving the same bits as inside a block.
-TEST(AttentionTest, MatchesTheFormulaAndRowsAreIndependent) {
-  std::mt19937 rng(8);
+// multiples of the vector width, more rows than a row block and more keys than a chunk, and a row computed alone
+// giving the same bits as inside a block.
+void ExpectAttentionMatches(int64_t n_rows, int64_t n_keys_max, uint32_t seed) {
+  std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  constexpr int64_t kKeys = 23, kD = 40, kDv = 36, kLdk = 45, kLdv = 37, kRows = 7;
-  std::vector<float> k(kKeys * kLdk), v(kKeys * kLdv), q(kRows * kD), out(kRows * kDv, -1.0f);
+  constexpr int64_t kD = 40, kDv = 36, kLdk = 45, kLdv = 37;
+  std::vector<float> k(n_keys_max * kLdk), v(n_keys_max * kLdv), q(n_rows * kD), out(n_rows * kDv, -1.0f);
   for (float& x : k) x = normal(rng);
   for (float& x : v) x = normal(rng);
   for (float& x : q) x = normal(rng);
   std::vector<const float*> q_rows;
   std::vector<float*> out_rows;
-  const std::vector<int64_t> n_keys = {1, 5, 23, 17, 4, 9, 12};
-  for (int64_t i = 0; i < kRows; ++i) q_rows.push_back(&q[i * kD]), out_rows.push_back(&out[i * kDv]);
+  std::vector<int64_t> n_keys;
+  for (int64_t i = 0; i < n_rows; ++i) {
+    q_rows.push_back(&q[i * kD]), out_rows.push_back(&out[i * kDv]);
+    n_keys.push_back(i == 0 ? 1 : 1 + static_cast<int64_t>(rng() % n_keys_max));
+  }
   std::vector<float> scratch;
   const float scale = 0.3f;
-  AttendRows({q_rows.data(), n_keys.data(), out_rows.data(), kRows}, k.data(), kLdk, kD, v.data(), kLdv, kDv, scale,
+  AttendRows({q_rows.data(), n_keys.data(), out_rows.data(), n_rows}, k.data(), kLdk, kD, v.data(), kLdv, kDv, scale,
              scratch);
-  for (int64_t i = 0; i < kRows; ++i) {
+  for (int64_t i = 0; i < n_rows; ++i) {
     std::vector<double> p(n_keys[i]);
     double max = -1e300, sum = 0.0;
     for (int64_t s = 0; s < n_keys[i]; ++s) {
@@ -228,6 +232,11 @@ TEST(AttentionTest, MatchesTheFormulaAndRowsAreIndependent) {
     AttendRows({&q_rows[i], &n_keys[i], &alone_row, 1}, k.data(), kLdk, kD, v.data(), kLdv, kDv, scale, scratch);
     ASSERT_EQ(std::memcmp(alone.data(), &out[i * kDv], kDv * 4), 0) << "row " << i;
   }
+}
+
+TEST(AttentionTest, MatchesTheFormulaAndRowsAreIndependent) {
+  ExpectAttentionMatches(7, 23, 8);     // one partial tile block, one partial key chunk
+  ExpectAttentionMatches(70, 150, 9);   // two row blocks, three key chunks
 }
 
 // F32 weights (routers, MLA projections) give every (row, token) pair the same bits however many tokens share the
