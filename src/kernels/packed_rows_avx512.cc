@@ -241,13 +241,15 @@ void Tokens(const uint8_t* groups, uint64_t group_bytes, const Q8Row* x, int64_t
   for (; t < n_tokens; ++t) Kernel::template Tokens<1, G>(groups, group_bytes, x + t, n, out + t * ldo, ldo);
 }
 
-// The groups Kernel::kGroups at a time, then one at a time.
+// The groups Kernel::kGroups at a time, then one at a time. With fewer than four tokens the weights stream from
+// memory once and the broadcasts cost little, so one group at a time keeps a single sequential stream per thread
+// (two groups in step: 1.5B Q4_K tg128 43.5 t/s against 49.0 one group at a time).
 template <typename Kernel>
 void Tile(const uint8_t* groups, uint64_t group_bytes, int64_t n_groups, const Q8Row* x, int64_t n_tokens, int64_t n,
           float* out, int64_t ldo) {
   constexpr int kG = Kernel::kGroups;
   int64_t g = 0;
-  for (; g + kG <= n_groups; g += kG) {
+  for (; n_tokens >= 4 && g + kG <= n_groups; g += kG) {
     Tokens<Kernel, kG>(groups + g * group_bytes, group_bytes, x, n_tokens, n, out + g * kPackRows, ldo);
   }
   for (; g < n_groups; ++g) {
