@@ -227,27 +227,9 @@ const Q8Row* QuantizedTokens(const float* x, int64_t n_tokens, int64_t cols, int
   return token_rows.data();
 }
 
-// Fast mode on packed weights: groups of 16 rows, each claimed range of groups meeting the prompt 64 tokens at a
-// time (those tokens' codes stay in L2 while the range's weights are reused from L1/L2).
-bool MatMulPacked(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
-  const PackedDotKernel* kernel = w.packed != nullptr && !ExactMatMul() ? PackedDot(w.type) : nullptr;
-  if (kernel == nullptr) return false;
-  const Q8Row* tokens = QuantizedTokens(x, n_tokens, w.cols, kernel->act_block);
-  const uint64_t group_bytes = PackedGroupBytes(w.type, w.cols);
-  const int64_t n_groups = w.rows / kPackRows;
-  // Even chunks, so the kernels that take two groups at once keep doing so.
-  const int64_t grain = std::max<int64_t>(1, n_groups / (16 * ThreadPool::Global().n_threads())) * 2;
-  ParallelFor(n_groups, grain, [&, tokens](int64_t begin, int64_t end, int) {
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += kQuantTokenBlock) {
-      const int64_t nt = std::min(kQuantTokenBlock, n_tokens - t0);
-      kernel->tile(w.packed + static_cast<uint64_t>(begin) * group_bytes, group_bytes, end - begin, tokens + t0, nt,
-                   w.cols, y + t0 * ldy + begin * kPackRows, ldy);
-    }
-  });
-  return true;
-}
-
-// MatMulAll's packed case: each distinct input quantized once, then one loop over chunks of every job's groups.
+// Fast mode on packed weights, for MatMul (one job) and MatMulAll: each distinct input quantized once, then one loop
+// over chunks of every job's groups of 16 rows, each chunk meeting the prompt 64 tokens at a time (those tokens'
+// codes stay in L2 while the chunk's weights are reused from L1/L2).
 bool MatMulAllPacked(std::span<const MatMulJob> jobs) {
   if (ExactMatMul()) return false;
   for (const MatMulJob& job : jobs) {
@@ -349,12 +331,13 @@ bool MatMulFused(const WeightMatrix& w, const float* x, int64_t n_tokens, float*
 void MatMulAll(std::span<const MatMulJob> given) {
   std::vector<MatMulJob> jobs(given.begin(), given.end());
   for (MatMulJob& job : jobs) job.ldy = job.ldy > 0 ? job.ldy : job.w.rows;
-  if (jobs.size() > 1 && MatMulAllPacked(jobs)) return;
+  if (MatMulAllPacked(jobs)) return;
   for (const MatMulJob& job : jobs) MatMul(job.w, job.x, job.n_tokens, job.y, job.ldy);
 }
 
 void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
-  if (MatMulPacked(w, x, n_tokens, y, ldy)) return;
+  const MatMulJob job{w, x, n_tokens, y, ldy};
+  if (MatMulAllPacked({&job, 1})) return;
   if (MatMulQuantized(w, x, n_tokens, y, ldy)) return;
   if (MatMulFused(w, x, n_tokens, y, ldy)) return;
   const int64_t n_tiles = (w.rows + kTileRows - 1) / kTileRows;

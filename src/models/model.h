@@ -50,13 +50,12 @@ class Model {
   // The repacked copies of weights made at load (empty when repacking is off or nothing qualifies).
   const PackedWeights& packed_weights() const { return packed_weights_; }
   // Where a family's loader puts those copies: null when repacking is off.
-  PackedWeights* packs_for_loading() {
-    packed_weights_.set_release_sources(options_.release_packed_sources);
-    return options_.repack ? &packed_weights_ : nullptr;
-  }
+  PackedWeights* packs_for_loading() { return options_.repack ? &packed_weights_ : nullptr; }
 
  protected:
-  Model(ModelConfig config, ModelOptions options) : config_(std::move(config)), options_(options) {}
+  Model(ModelConfig config, ModelOptions options) : config_(std::move(config)), options_(options) {
+    packed_weights_.set_release_sources(options.release_packed_sources);
+  }
   // Shared weights; set by the loader of each family.
   Status LoadCommon(const class WeightLoader& w);
 
