@@ -46,34 +46,35 @@ void Dot4x4Portable(const float* const* q, const float* const* k, int64_t d, flo
   }
 }
 
-// out[r][0..dv) += Σ_s p[r][s] v_s for s in [s0, s1), for the first nr of 4 rows (the rest repeat row nr − 1).
-// Every output element adds its terms in key order, so splitting the keys into ranges changes no bit.
-__attribute__((target("avx512f"))) void WeightedSumAdd4Avx512(const float* const* p, int64_t s0, int64_t s1,
+// out[r][0..dv) += Σ_s p[r][s0 + s] v_s for s in [0, count), value s at v + s · ldv, for the first nr of 4 rows (the
+// rest repeat row nr − 1). Every output element adds its terms in key order, so splitting the keys into ranges (cache
+// blocks, chunks) changes no bit.
+__attribute__((target("avx512f"))) void WeightedSumAdd4Avx512(const float* const* p, int64_t s0, int64_t count,
                                                                const float* v, int64_t ldv, int64_t dv,
                                                                float* const* out, int nr) {
   int64_t j = 0;
   for (; j + 16 <= dv; j += 16) {
     __m512 acc[4];
     for (int r = 0; r < 4; ++r) acc[r] = _mm512_loadu_ps(out[r] + j);
-    for (int64_t s = s0; s < s1; ++s) {
+    for (int64_t s = 0; s < count; ++s) {
       const __m512 vs = _mm512_loadu_ps(v + s * ldv + j);
-      for (int r = 0; r < 4; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r][s]), vs, acc[r]);
+      for (int r = 0; r < 4; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r][s0 + s]), vs, acc[r]);
     }
     for (int r = 0; r < nr; ++r) _mm512_storeu_ps(out[r] + j, acc[r]);
   }
   for (; j < dv; ++j) {
     for (int r = 0; r < nr; ++r) {
       float sum = out[r][j];
-      for (int64_t s = s0; s < s1; ++s) sum = std::fma(p[r][s], v[s * ldv + j], sum);
+      for (int64_t s = 0; s < count; ++s) sum = std::fma(p[r][s0 + s], v[s * ldv + j], sum);
       out[r][j] = sum;
     }
   }
 }
 
-void WeightedSumAdd4Portable(const float* const* p, int64_t s0, int64_t s1, const float* v, int64_t ldv, int64_t dv,
-                             float* const* out, int nr) {
+void WeightedSumAdd4Portable(const float* const* p, int64_t s0, int64_t count, const float* v, int64_t ldv,
+                             int64_t dv, float* const* out, int nr) {
   for (int r = 0; r < nr; ++r) {
-    for (int64_t s = s0; s < s1; ++s) AxpyF32(p[r][s], v + s * ldv, out[r], dv);
+    for (int64_t s = 0; s < count; ++s) AxpyF32(p[r][s0 + s], v + s * ldv, out[r], dv);
   }
 }
 
@@ -86,8 +87,8 @@ bool UseAvx512() { return KernelIsa() >= IsaLevel::kAvx512; }
 // once per 4-row tile. With MLA all heads share the cache rows, so decoding reads the latent cache once per token.
 constexpr int64_t kRowBlock = 64, kKeyChunk = 64;
 
-void AttendRows(const AttentionRows& rows, const float* k, int64_t ldk, int64_t d, const float* v, int64_t ldv,
-                int64_t dv, float scale, std::vector<float>& scratch) {
+void AttendRows(const AttentionRows& rows, const CacheRows& k, int64_t d, const CacheRows& v, int64_t dv, float scale,
+                std::vector<float>& scratch) {
   const bool avx512 = UseAvx512();
   const auto dot = avx512 ? Dot4x4Avx512 : Dot4x4Portable;
   const auto weighted_sum = avx512 ? WeightedSumAdd4Avx512 : WeightedSumAdd4Portable;
@@ -117,7 +118,7 @@ void AttendRows(const AttentionRows& rows, const float* k, int64_t ldk, int64_t 
         const int64_t tile_keys = tile(r0, q, out, p).second;
         for (int64_t s0 = c0; s0 < std::min(c0 + kKeyChunk, tile_keys); s0 += 4) {
           const float* keys[4];
-          for (int c = 0; c < 4; ++c) keys[c] = k + std::min(s0 + c, tile_keys - 1) * ldk;
+          for (int c = 0; c < 4; ++c) keys[c] = k.Row(std::min(s0 + c, tile_keys - 1));
           float s[4][4];
           dot(q, keys, d, s);
           for (int r = 0; r < 4; ++r) {
@@ -138,10 +139,21 @@ void AttendRows(const AttentionRows& rows, const float* k, int64_t ldk, int64_t 
         float* out[4];
         float* p[4];
         const auto [nr, tile_keys] = tile(r0, q, out, p);
-        if (c0 < tile_keys) weighted_sum(p, c0, std::min(c0 + kKeyChunk, tile_keys), v, ldv, dv, out, nr);
+        const int64_t c1 = std::min(c0 + kKeyChunk, tile_keys);
+        for (int64_t s = c0; s < c1;) {  // one run of contiguous value rows at a time
+          const int64_t run_end = std::min(c1, v.BlockEnd(s));
+          weighted_sum(p, s, run_end - s, v.Row(s), v.ld, dv, out, nr);
+          s = run_end;
+        }
       }
     }
   }
+}
+
+void AttendRows(const AttentionRows& rows, const float* k, int64_t ldk, int64_t d, const float* v, int64_t ldv,
+                int64_t dv, float scale, std::vector<float>& scratch) {
+  constexpr int kWhole = 62;  // one block holds every row
+  AttendRows(rows, CacheRows{&k, kWhole, ldk, 0}, d, CacheRows{&v, kWhole, ldv, 0}, dv, scale, scratch);
 }
 
 }  // namespace baleen

@@ -16,8 +16,26 @@ struct AttentionRows {
   int64_t n_rows = 0;
 };
 
-// Key s at k + s · ldk (d floats), value s at v + s · ldv (dv floats). out_i = Σ_s softmax_s(scale · q_i · k_s) v_s
-// over s < n_keys[i]. `scratch` is reused across calls (scores of the rows).
+// Rows of a cache kept in blocks of 2^block_shift positions (a paged KV cache): row s starts at
+// blocks[s >> block_shift] + (s mod 2^block_shift) · ld + offset. Rows inside one block are contiguous.
+struct CacheRows {
+  const float* const* blocks = nullptr;
+  int block_shift = 0;
+  int64_t ld = 0, offset = 0;
+
+  const float* Row(int64_t s) const {
+    return blocks[s >> block_shift] + (s & ((int64_t{1} << block_shift) - 1)) * ld + offset;
+  }
+  // One past the last row of the block holding row s.
+  int64_t BlockEnd(int64_t s) const { return ((s >> block_shift) + 1) << block_shift; }
+};
+
+// out_i = Σ_s softmax_s(scale · q_i · k_s) v_s over s < n_keys[i]; keys have d floats, values dv. `scratch` is reused
+// across calls (scores of the rows). The arithmetic does not depend on how the rows are split into blocks.
+void AttendRows(const AttentionRows& rows, const CacheRows& k, int64_t d, const CacheRows& v, int64_t dv, float scale,
+                std::vector<float>& scratch);
+
+// The same over contiguous rows: key s at k + s · ldk, value s at v + s · ldv.
 void AttendRows(const AttentionRows& rows, const float* k, int64_t ldk, int64_t d, const float* v, int64_t ldv,
                 int64_t dv, float scale, std::vector<float>& scratch);
 

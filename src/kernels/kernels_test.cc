@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <numeric>
 #include <random>
 #include <vector>
 
@@ -232,6 +233,26 @@ void ExpectAttentionMatches(int64_t n_rows, int64_t n_keys_max, uint32_t seed) {
     AttendRows({&q_rows[i], &n_keys[i], &alone_row, 1}, k.data(), kLdk, kD, v.data(), kLdv, kDv, scale, scratch);
     ASSERT_EQ(std::memcmp(alone.data(), &out[i * kDv], kDv * 4), 0) << "row " << i;
   }
+  // The same rows copied into blocks of 4 rows in scrambled order (a paged cache): the same bits.
+  constexpr int kShift = 2;
+  const int64_t n_blocks = (n_keys_max + 3) / 4;
+  std::vector<int64_t> order(n_blocks);
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), rng);
+  std::vector<float> k_paged(n_blocks * 4 * kLdk), v_paged(n_blocks * 4 * kLdv), paged_out(out.size());
+  std::vector<const float*> k_bases(n_blocks), v_bases(n_blocks);
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    k_bases[b] = &k_paged[order[b] * 4 * kLdk];
+    v_bases[b] = &v_paged[order[b] * 4 * kLdv];
+    for (int64_t r = 0; r < 4 && b * 4 + r < n_keys_max; ++r) {
+      std::copy_n(&k[(b * 4 + r) * kLdk], kLdk, const_cast<float*>(k_bases[b]) + r * kLdk);
+      std::copy_n(&v[(b * 4 + r) * kLdv], kLdv, const_cast<float*>(v_bases[b]) + r * kLdv);
+    }
+  }
+  for (int64_t i = 0; i < n_rows; ++i) out_rows[i] = &paged_out[i * kDv];
+  AttendRows({q_rows.data(), n_keys.data(), out_rows.data(), n_rows}, CacheRows{k_bases.data(), kShift, kLdk, 0}, kD,
+             CacheRows{v_bases.data(), kShift, kLdv, 0}, kDv, scale, scratch);
+  ASSERT_EQ(std::memcmp(paged_out.data(), out.data(), out.size() * 4), 0);
 }
 
 TEST(AttentionTest, MatchesTheFormulaAndRowsAreIndependent) {

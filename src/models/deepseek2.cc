@@ -93,13 +93,13 @@ class Deepseek2Model : public Model {
   }
 
  protected:
-  void Layer(int64_t i, float* x, int64_t n, int64_t pos, KvCache& cache) override {
+  void Layer(int64_t i, float* x, const BatchRows& batch) override {
     const Deepseek2Layer& l = layers_[i];
-    const int64_t dim = config_.dim;
+    const int64_t n = batch.n, dim = config_.dim;
     const float eps = static_cast<float>(config_.rms_norm_eps);
     std::vector<float> xn(static_cast<size_t>(n * dim));
     RmsNormRows(x, l.attn.attn_norm.data(), n, dim, eps, xn.data());
-    mla_.Forward(l.attn, i, xn.data(), n, pos, cache, options_.mla_mode, x);
+    mla_.Forward(l.attn, i, xn.data(), batch, options_.mla_mode, x);
     RmsNormRows(x, l.ffn_norm.data(), n, dim, eps, xn.data());
     if (l.moe) {
       AddMoe(l.experts, config_.moe, xn.data(), n, dim, x);

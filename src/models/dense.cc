@@ -35,11 +35,10 @@ class DenseModel : public Model {
   }
 
  protected:
-  void Layer(int64_t layer, float* x, int64_t n, int64_t pos, KvCache& cache) override;
+  void Layer(int64_t layer, float* x, const BatchRows& batch) override;
 
  private:
-  void Attention(const DenseLayer& l, int64_t layer, const float* xn, int64_t n, int64_t pos, KvCache& cache,
-                 float* x);
+  void Attention(const DenseLayer& l, int64_t layer, const float* xn, const BatchRows& batch, float* x);
 
   std::vector<DenseLayer> layers_;
   Rope rope_;
@@ -86,12 +85,12 @@ void AddBias(const std::vector<float>& bias, float* rows, int64_t n) {
   for (int64_t t = 0; t < n; ++t) AxpyF32(1.0f, bias.data(), rows + t * width, width);
 }
 
-// q/k RMSNorm per head (qwen3) then RoPE, for n rows of n_heads heads.
+// q/k RMSNorm per head (qwen3) then RoPE, for rows of n_heads heads at the given positions.
 void NormAndRotate(const Rope& rope, const std::vector<float>& norm, float eps, int64_t head_dim, int64_t n_heads,
-                   int64_t n, int64_t pos, float* rows) {
+                   std::span<const int64_t> positions, float* rows) {
   std::vector<float> cos(static_cast<size_t>(rope.n_rot() / 2)), sin(cos.size());
-  for (int64_t t = 0; t < n; ++t) {
-    rope.CosSin(pos + t, cos.data(), sin.data());
+  for (int64_t t = 0; t < static_cast<int64_t>(positions.size()); ++t) {
+    rope.CosSin(positions[t], cos.data(), sin.data());
     for (int64_t h = 0; h < n_heads; ++h) {
       float* v = rows + (t * n_heads + h) * head_dim;
       if (!norm.empty()) RmsNorm(v, norm.data(), head_dim, eps, v);
@@ -100,10 +99,9 @@ void NormAndRotate(const Rope& rope, const std::vector<float>& norm, float eps, 
   }
 }
 
-void DenseModel::Attention(const DenseLayer& l, int64_t layer, const float* xn, int64_t n, int64_t pos,
-                           KvCache& cache, float* x) {
+void DenseModel::Attention(const DenseLayer& l, int64_t layer, const float* xn, const BatchRows& batch, float* x) {
   const ModelConfig& c = config_;
-  const int64_t hd = c.head_dim, q_width = c.n_heads * hd, kv_width = c.n_kv_heads * hd;
+  const int64_t n = batch.n, hd = c.head_dim, q_width = c.n_heads * hd, kv_width = c.n_kv_heads * hd;
   const float eps = static_cast<float>(c.rms_norm_eps);
   std::vector<float> q(static_cast<size_t>(n * q_width)), k(static_cast<size_t>(n * kv_width)), v(k.size());
   const MatMulJob qkv[] = {{l.wq, xn, n, q.data(), 0}, {l.wk, xn, n, k.data(), 0}, {l.wv, xn, n, v.data(), 0}};
@@ -111,18 +109,32 @@ void DenseModel::Attention(const DenseLayer& l, int64_t layer, const float* xn, 
   AddBias(l.bq, q.data(), n);
   AddBias(l.bk, k.data(), n);
   AddBias(l.bv, v.data(), n);
-  NormAndRotate(rope_, l.q_norm, eps, hd, c.n_heads, n, pos, q.data());
-  NormAndRotate(rope_, l.k_norm, eps, hd, c.n_kv_heads, n, pos, k.data());
-  for (int64_t t = 0; t < n; ++t) {
-    std::copy_n(&k[t * kv_width], kv_width, cache.K(layer, pos + t));
-    std::copy_n(&v[t * kv_width], kv_width, cache.V(layer, pos + t));
-  }
+  NormAndRotate(rope_, l.q_norm, eps, hd, c.n_heads, batch.positions, q.data());
+  NormAndRotate(rope_, l.k_norm, eps, hd, c.n_kv_heads, batch.positions, k.data());
 
-  // One work item: a kv head and up to 16 tokens, whose query rows for the heads sharing that kv head (GQA) meet
-  // every key and value vector together.
+  // One work item: a sequence's kv head and up to 16 of its tokens, whose query rows for the heads sharing that kv
+  // head (GQA) meet every key and value vector together.
+  struct Item {
+    size_t chunk;
+    int64_t t0, t1;  // rows of the batch
+  };
+  constexpr int64_t kTokenBlock = 16;
+  std::vector<Item> blocks;
+  std::vector<std::vector<const float*>> k_bases(batch.chunks.size()), v_bases(batch.chunks.size());
+  std::vector<CacheRows> k_rows, v_rows;
+  for (size_t ci = 0; ci < batch.chunks.size(); ++ci) {
+    KvCache& cache = *batch.chunks[ci].cache;
+    const int64_t first = batch.first_row[ci], end = first + batch.rows(ci);
+    for (int64_t t = first; t < end; ++t) {
+      std::copy_n(&k[t * kv_width], kv_width, cache.K(layer, batch.positions[t]));
+      std::copy_n(&v[t * kv_width], kv_width, cache.V(layer, batch.positions[t]));
+    }
+    for (int64_t t0 = first; t0 < end; t0 += kTokenBlock) blocks.push_back({ci, t0, std::min(end, t0 + kTokenBlock)});
+    k_rows.push_back(cache.KRows(layer, 0, k_bases[ci]));
+    v_rows.push_back(cache.VRows(layer, 0, v_bases[ci]));
+  }
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  const int64_t group = c.n_heads / c.n_kv_heads, token_block = 16;
-  const int64_t n_blocks = (n + token_block - 1) / token_block;
+  const int64_t group = c.n_heads / c.n_kv_heads, n_blocks = static_cast<int64_t>(blocks.size());
   std::vector<float> out(static_cast<size_t>(n * q_width), 0.0f);
   ParallelFor(c.n_kv_heads * n_blocks, 1, [&](int64_t begin, int64_t end, int) {
     std::vector<const float*> q_rows;
@@ -130,18 +142,20 @@ void DenseModel::Attention(const DenseLayer& l, int64_t layer, const float* xn, 
     std::vector<int64_t> n_keys;
     std::vector<float> scratch;
     for (int64_t item = begin; item < end; ++item) {
-      const int64_t kv_head = item / n_blocks, t0 = item % n_blocks * token_block;
+      const int64_t kv_head = item / n_blocks;
+      const Item& b = blocks[static_cast<size_t>(item % n_blocks)];
       q_rows.clear(), out_rows.clear(), n_keys.clear();
-      for (int64_t t = t0; t < std::min(n, t0 + token_block); ++t) {
+      for (int64_t t = b.t0; t < b.t1; ++t) {
         for (int64_t h = kv_head * group; h < (kv_head + 1) * group; ++h) {
           q_rows.push_back(&q[(t * c.n_heads + h) * hd]);
           out_rows.push_back(&out[(t * c.n_heads + h) * hd]);
-          n_keys.push_back(pos + t + 1);  // causal: keys up to this position
+          n_keys.push_back(batch.positions[t] + 1);  // causal: keys up to this position
         }
       }
       const AttentionRows rows{q_rows.data(), n_keys.data(), out_rows.data(), static_cast<int64_t>(q_rows.size())};
-      AttendRows(rows, cache.K(layer, 0) + kv_head * hd, cache.k_width(), hd, cache.V(layer, 0) + kv_head * hd,
-                 cache.v_width(), hd, scale, scratch);
+      CacheRows keys = k_rows[b.chunk], values = v_rows[b.chunk];
+      keys.offset = values.offset = kv_head * hd;
+      AttendRows(rows, keys, hd, values, hd, scale, scratch);
     }
   });
   std::vector<float> o(static_cast<size_t>(n * c.dim));
@@ -149,13 +163,13 @@ void DenseModel::Attention(const DenseLayer& l, int64_t layer, const float* xn, 
   AxpyF32(1.0f, o.data(), x, n * c.dim);
 }
 
-void DenseModel::Layer(int64_t layer, float* x, int64_t n, int64_t pos, KvCache& cache) {
+void DenseModel::Layer(int64_t layer, float* x, const BatchRows& batch) {
   const DenseLayer& l = layers_[layer];
-  const int64_t dim = config_.dim;
+  const int64_t n = batch.n, dim = config_.dim;
   const float eps = static_cast<float>(config_.rms_norm_eps);
   std::vector<float> xn(static_cast<size_t>(n * dim));
   RmsNormRows(x, l.attn_norm.data(), n, dim, eps, xn.data());
-  Attention(l, layer, xn.data(), n, pos, cache, x);
+  Attention(l, layer, xn.data(), batch, x);
   RmsNormRows(x, l.ffn_norm.data(), n, dim, eps, xn.data());
   AddFfn(l.ffn, xn.data(), n, 1.0f, x);
 }

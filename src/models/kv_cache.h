@@ -1,35 +1,24 @@
-// The attention cache of one sequence: per layer, one row of keys (and optionally values) per position. Models
-// layer. GQA models store K and V rows of n_kv_heads·head_dim; MLA stores only the K row [c_kv ; k_pe]
+// The attention cache, paged: a KvBlockPool holds fixed-size blocks of kKvBlockTokens positions (every layer's K and V
+// rows of those positions), and a KvCache is one sequence's block table into a pool, so many sequences share one
+// allocation, memory follows the tokens actually cached, and a block of a shared prefix can serve several sequences.
+// Models layer. GQA models store K and V rows of n_kv_heads·head_dim; MLA stores only the K row [c_kv ; k_pe]
 // (kv_lora_rank + qk_rope_head_dim), whose first kv_lora_rank values double as the value.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <vector>
+
+#include "kernels/attention.h"
 
 namespace baleen {
 
-class KvCache {
- public:
-  KvCache(int64_t n_layers, int64_t n_ctx, int64_t k_width, int64_t v_width);
-
-  int64_t n_ctx() const { return n_ctx_; }
-  int64_t k_width() const { return k_width_; }
-  int64_t v_width() const { return v_width_; }
-  float* K(int64_t layer, int64_t pos) { return &k_[Index(layer, pos, k_width_)]; }
-  float* V(int64_t layer, int64_t pos) { return &v_[Index(layer, pos, v_width_)]; }
-  uint64_t bytes() const { return static_cast<uint64_t>(n_layers_ * n_ctx_ * (k_width_ + v_width_)) * sizeof(float); }
-
- private:
-  size_t Index(int64_t layer, int64_t pos, int64_t width) const {
-    return static_cast<size_t>((layer * n_ctx_ + pos) * width);
-  }
-
-  int64_t n_layers_, n_ctx_, k_width_, v_width_;
-  // Uninitialized on purpose: the OS commits pages as positions are written, so resident memory follows the
-  // tokens actually cached rather than --ctx. Positions are always written before they are read.
-  std::unique_ptr<float[]> k_, v_;
-};
+// Positions per block: small enough that a shared prefix is reused to within 15 tokens and memory follows use, a
+// power of two so a position's block is a shift away.
+inline constexpr int kKvBlockShift = 4;
+inline constexpr int64_t kKvBlockTokens = int64_t{1} << kKvBlockShift;
 
 // Bytes a cache of one position takes for the model (all layers), for sizing --ctx against memory.
 struct CacheGeometry {
@@ -37,6 +26,69 @@ struct CacheGeometry {
   int64_t k_width = 0;
   int64_t v_width = 0;
   uint64_t BytesPerToken() const { return static_cast<uint64_t>(n_layers * (k_width + v_width)) * sizeof(float); }
+};
+
+// Blocks of F32 rows. Block b holds, for each layer, kKvBlockTokens K rows then (after all layers' K) the V rows.
+class KvBlockPool {
+ public:
+  KvBlockPool(const CacheGeometry& geometry, int64_t n_blocks);
+
+  int64_t n_blocks() const { return n_blocks_; }
+  const CacheGeometry& geometry() const { return geometry_; }
+  float* K(int32_t block, int64_t layer) { return Block(block) + layer * kKvBlockTokens * geometry_.k_width; }
+  float* V(int32_t block, int64_t layer) {
+    return Block(block) + (geometry_.n_layers * geometry_.k_width + layer * geometry_.v_width) * kKvBlockTokens;
+  }
+  uint64_t block_bytes() const { return static_cast<uint64_t>(block_floats_) * sizeof(float); }
+  std::span<std::byte> BlockBytes(int32_t block) {
+    return {reinterpret_cast<std::byte*>(Block(block)), static_cast<size_t>(block_bytes())};
+  }
+  uint64_t bytes() const { return block_bytes() * static_cast<uint64_t>(n_blocks_); }
+
+ private:
+  float* Block(int32_t block) { return data_.get() + static_cast<size_t>(block) * static_cast<size_t>(block_floats_); }
+
+  CacheGeometry geometry_;
+  int64_t n_blocks_, block_floats_;
+  // Uninitialized on purpose: the OS commits pages as blocks are written, so resident memory follows the tokens
+  // actually cached rather than the pool's size. Positions are always written before they are read.
+  std::unique_ptr<float[]> data_;
+};
+
+// One sequence: the blocks holding its positions, in order. Position p lives in blocks()[p / kKvBlockTokens].
+class KvCache {
+ public:
+  // A view into a shared pool; its owner adds blocks (set_blocks) before positions are written.
+  KvCache(KvBlockPool& pool, int64_t n_ctx) : pool_(&pool), n_ctx_(n_ctx) {}
+  // A single sequence with a private pool of n_ctx positions, every block in place.
+  KvCache(const CacheGeometry& geometry, int64_t n_ctx);
+
+  int64_t n_ctx() const { return n_ctx_; }
+  // Positions its blocks can hold (at most n_ctx are used).
+  int64_t capacity() const { return static_cast<int64_t>(blocks_.size()) * kKvBlockTokens; }
+  int64_t k_width() const { return pool_->geometry().k_width; }
+  int64_t v_width() const { return pool_->geometry().v_width; }
+  uint64_t bytes() const { return static_cast<uint64_t>(blocks_.size()) * pool_->block_bytes(); }
+  const std::vector<int32_t>& blocks() const { return blocks_; }
+  void set_blocks(std::vector<int32_t> blocks) { blocks_ = std::move(blocks); }
+  KvBlockPool& pool() { return *pool_; }
+
+  float* K(int64_t layer, int64_t pos) { return Row(pool_->K(BlockOf(pos), layer), pos, k_width()); }
+  float* V(int64_t layer, int64_t pos) { return Row(pool_->V(BlockOf(pos), layer), pos, v_width()); }
+
+  // The layer's K (or V) rows for attention, starting `offset` floats into each row. `bases` is filled with one
+  // pointer per block and must outlive the returned view.
+  CacheRows KRows(int64_t layer, int64_t offset, std::vector<const float*>& bases);
+  CacheRows VRows(int64_t layer, int64_t offset, std::vector<const float*>& bases);
+
+ private:
+  int32_t BlockOf(int64_t pos) const { return blocks_[static_cast<size_t>(pos >> kKvBlockShift)]; }
+  static float* Row(float* block, int64_t pos, int64_t width) { return block + (pos & (kKvBlockTokens - 1)) * width; }
+
+  std::unique_ptr<KvBlockPool> own_pool_;  // the single-sequence form only
+  KvBlockPool* pool_;
+  int64_t n_ctx_;
+  std::vector<int32_t> blocks_;
 };
 
 }  // namespace baleen

@@ -99,7 +99,8 @@ MlaAttention::MlaAttention(const ModelConfig& config, Rope rope)
   softmax_scale_ = static_cast<float>(mscale * mscale / std::sqrt(static_cast<double>(qk_)));
 }
 
-std::vector<float> MlaAttention::Queries(const MlaWeights& l, const float* xn, int64_t n, int64_t pos) const {
+std::vector<float> MlaAttention::Queries(const MlaWeights& l, const float* xn, const BatchRows& batch) const {
+  const int64_t n = batch.n;
   std::vector<float> q(static_cast<size_t>(n * n_heads_ * qk_));
   if (l.q_lora) {
     const int64_t rank = l.wq_a.rows;
@@ -112,30 +113,40 @@ std::vector<float> MlaAttention::Queries(const MlaWeights& l, const float* xn, i
   }
   std::vector<float> cos(static_cast<size_t>(rope_dim_ / 2)), sin(cos.size());
   for (int64_t t = 0; t < n; ++t) {
-    rope_.CosSin(pos + t, cos.data(), sin.data());
+    rope_.CosSin(batch.positions[t], cos.data(), sin.data());
     for (int64_t h = 0; h < n_heads_; ++h) rope_.Apply(&q[(t * n_heads_ + h) * qk_ + nope_], cos.data(), sin.data());
   }
   return q;
 }
 
-void MlaAttention::CacheLatents(const MlaWeights& l, int64_t layer, const float* xn, int64_t n, int64_t pos,
-                                KvCache& cache) const {
+void MlaAttention::CacheLatents(const MlaWeights& l, int64_t layer, const float* xn, const BatchRows& batch) const {
   const int64_t width = kv_lora_ + rope_dim_;
-  std::vector<float> kv(static_cast<size_t>(n * width));
-  MatMul(l.wkv_a, xn, n, kv.data());
+  std::vector<float> kv(static_cast<size_t>(batch.n * width));
+  MatMul(l.wkv_a, xn, batch.n, kv.data());
   std::vector<float> cos(static_cast<size_t>(rope_dim_ / 2)), sin(cos.size());
-  for (int64_t t = 0; t < n; ++t) {
-    float* row = &kv[t * width];
-    RmsNorm(row, l.kv_norm.data(), kv_lora_, static_cast<float>(config_.rms_norm_eps), row);
-    rope_.CosSin(pos + t, cos.data(), sin.data());
-    rope_.Apply(row + kv_lora_, cos.data(), sin.data());
-    std::copy_n(row, width, cache.K(layer, pos + t));
+  for (size_t ci = 0; ci < batch.chunks.size(); ++ci) {
+    for (int64_t t = batch.first_row[ci]; t < batch.first_row[ci] + batch.rows(ci); ++t) {
+      float* row = &kv[t * width];
+      RmsNorm(row, l.kv_norm.data(), kv_lora_, static_cast<float>(config_.rms_norm_eps), row);
+      rope_.CosSin(batch.positions[t], cos.data(), sin.data());
+      rope_.Apply(row + kv_lora_, cos.data(), sin.data());
+      std::copy_n(row, width, batch.chunks[ci].cache->K(layer, batch.positions[t]));
+    }
   }
 }
 
-std::vector<float> MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, const std::vector<float>& q,
-                                          int64_t n, int64_t pos, KvCache& cache) const {
+void MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, const std::vector<float>& q, const BatchRows& batch,
+                            const std::vector<size_t>& chunks, std::vector<float>& out) const {
   const int64_t width = kv_lora_ + rope_dim_;
+  std::vector<int64_t> rows;  // of the batch, in the order they are computed here
+  std::vector<size_t> row_chunk;
+  for (size_t ci : chunks) {
+    for (int64_t t = batch.first_row[ci]; t < batch.first_row[ci] + batch.rows(ci); ++t) {
+      rows.push_back(t);
+      row_chunk.push_back(ci);
+    }
+  }
+  const int64_t n = static_cast<int64_t>(rows.size());
   // Absorbed queries [W_UKᵀ q_nope ; q_pe] per token and head, laid out like a cache row. The heads' products are
   // one batch (MatMulAll): per head, its tokens' q_nope gathered in, its absorbed queries out.
   std::vector<float> qa(static_cast<size_t>(n * n_heads_ * width));
@@ -144,21 +155,24 @@ std::vector<float> MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, co
   std::vector<float> projected(static_cast<size_t>(n_heads_ * per_head_out));
   std::vector<MatMulJob> jobs;
   for (int64_t h = 0; h < n_heads_; ++h) {
-    for (int64_t t = 0; t < n; ++t) {
-      std::copy_n(&q[(t * n_heads_ + h) * qk_], nope_, &gathered[h * per_head + t * nope_]);
+    for (int64_t i = 0; i < n; ++i) {
+      std::copy_n(&q[(rows[i] * n_heads_ + h) * qk_], nope_, &gathered[h * per_head + i * nope_]);
     }
     jobs.push_back({l.k_b[h], &gathered[h * per_head], n, &projected[h * per_head_out], 0});
   }
   MatMulAll(jobs);
   for (int64_t h = 0; h < n_heads_; ++h) {
-    for (int64_t t = 0; t < n; ++t) {
-      float* dst = &qa[(t * n_heads_ + h) * width];
-      std::copy_n(&projected[h * per_head_out + t * kv_lora_], kv_lora_, dst);
-      std::copy_n(&q[(t * n_heads_ + h) * qk_ + nope_], rope_dim_, dst + kv_lora_);
+    for (int64_t i = 0; i < n; ++i) {
+      float* dst = &qa[(i * n_heads_ + h) * width];
+      std::copy_n(&projected[h * per_head_out + i * kv_lora_], kv_lora_, dst);
+      std::copy_n(&q[(rows[i] * n_heads_ + h) * qk_ + nope_], rope_dim_, dst + kv_lora_);
     }
   }
   // Every head attends over the same cache rows (keys: the whole row; values: its first kv_lora entries). One work
   // item: one token's heads, eight at a time, so each key and value row loaded serves several heads.
+  std::vector<std::vector<const float*>> bases(batch.chunks.size());
+  std::vector<CacheRows> cache_rows(batch.chunks.size());
+  for (size_t ci : chunks) cache_rows[ci] = batch.chunks[ci].cache->KRows(layer, 0, bases[ci]);
   std::vector<float> latent_out(static_cast<size_t>(n * n_heads_ * kv_lora_), 0.0f);
   constexpr int64_t kHeadBlock = 8;
   const int64_t head_blocks = (n_heads_ + kHeadBlock - 1) / kHeadBlock;
@@ -168,37 +182,39 @@ std::vector<float> MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, co
     int64_t n_keys[kHeadBlock];
     std::vector<float> scratch;
     for (int64_t item = begin; item < end; ++item) {
-      const int64_t t = item / head_blocks, h0 = item % head_blocks * kHeadBlock;
+      const int64_t i = item / head_blocks, h0 = item % head_blocks * kHeadBlock;
       const int64_t count = std::min(kHeadBlock, n_heads_ - h0);
-      for (int64_t i = 0; i < count; ++i) {
-        q_rows[i] = &qa[(t * n_heads_ + h0 + i) * width];
-        out_rows[i] = &latent_out[(t * n_heads_ + h0 + i) * kv_lora_];
-        n_keys[i] = pos + t + 1;
+      for (int64_t j = 0; j < count; ++j) {
+        q_rows[j] = &qa[(i * n_heads_ + h0 + j) * width];
+        out_rows[j] = &latent_out[(i * n_heads_ + h0 + j) * kv_lora_];
+        n_keys[j] = batch.positions[rows[i]] + 1;
       }
-      AttendRows({q_rows, n_keys, out_rows, count}, cache.K(layer, 0), cache.k_width(), width, cache.K(layer, 0),
-                 cache.k_width(), kv_lora_, softmax_scale_, scratch);
+      const CacheRows& latents = cache_rows[row_chunk[i]];
+      AttendRows({q_rows, n_keys, out_rows, count}, latents, width, latents, kv_lora_, softmax_scale_, scratch);
     }
   });
-  // Each head's latent outputs through its W_UV, again as one batch, straight into the output rows.
-  std::vector<float> out(static_cast<size_t>(n * n_heads_ * v_head_));
+  // Each head's latent outputs through its W_UV, again as one batch; then into the rows' places in `out`.
+  std::vector<float> absorbed_out(static_cast<size_t>(n * n_heads_ * v_head_));
   jobs.clear();
   for (int64_t h = 0; h < n_heads_; ++h) {
-    for (int64_t t = 0; t < n; ++t) {
-      std::copy_n(&latent_out[(t * n_heads_ + h) * kv_lora_], kv_lora_, &gathered[h * per_head + t * kv_lora_]);
+    for (int64_t i = 0; i < n; ++i) {
+      std::copy_n(&latent_out[(i * n_heads_ + h) * kv_lora_], kv_lora_, &gathered[h * per_head + i * kv_lora_]);
     }
-    jobs.push_back({l.v_b[h], &gathered[h * per_head], n, &out[h * v_head_], n_heads_ * v_head_});
+    jobs.push_back({l.v_b[h], &gathered[h * per_head], n, &absorbed_out[h * v_head_], n_heads_ * v_head_});
   }
   MatMulAll(jobs);
-  return out;
+  const int64_t row_width = n_heads_ * v_head_;
+  for (int64_t i = 0; i < n; ++i) std::copy_n(&absorbed_out[i * row_width], row_width, &out[rows[i] * row_width]);
 }
 
-std::vector<float> MlaAttention::Naive(const MlaWeights& l, int64_t layer, const std::vector<float>& q, int64_t n,
-                                       int64_t pos, KvCache& cache) const {
+void MlaAttention::Naive(const MlaWeights& l, int64_t layer, const std::vector<float>& q, const BatchRows& batch,
+                         size_t chunk, std::vector<float>& out) const {
+  KvCache& cache = *batch.chunks[chunk].cache;
+  const int64_t first = batch.first_row[chunk], n = batch.rows(chunk), pos = batch.chunks[chunk].pos;
   const int64_t n_keys_total = pos + n;
   // The cached latents c_kv, contiguous: the input rows of the decompression products.
   std::vector<float> latents(static_cast<size_t>(n_keys_total * kv_lora_));
   for (int64_t s = 0; s < n_keys_total; ++s) std::copy_n(cache.K(layer, s), kv_lora_, &latents[s * kv_lora_]);
-  std::vector<float> out(static_cast<size_t>(n * n_heads_ * v_head_), 0.0f);
   ParallelFor(n_heads_, 1, [&](int64_t first_head, int64_t end_head, int) {
     std::vector<float> keys(static_cast<size_t>(n_keys_total * qk_));  // [k_nope | k_pe] per position, as q
     std::vector<float> values(static_cast<size_t>(n_keys_total * v_head_));
@@ -217,15 +233,14 @@ std::vector<float> MlaAttention::Naive(const MlaWeights& l, int64_t layer, const
         std::copy_n(cache.K(layer, s) + kv_lora_, rope_dim_, &keys[s * qk_ + nope_]);
       }
       for (int64_t t = 0; t < n; ++t) {
-        q_rows[t] = &q[(t * n_heads_ + h) * qk_];
-        out_rows[t] = &out[(t * n_heads_ + h) * v_head_];
+        q_rows[t] = &q[((first + t) * n_heads_ + h) * qk_];
+        out_rows[t] = &out[((first + t) * n_heads_ + h) * v_head_];
         n_keys[t] = pos + t + 1;
       }
       AttendRows({q_rows.data(), n_keys.data(), out_rows.data(), n}, keys.data(), qk_, qk_, values.data(), v_head_,
                  v_head_, softmax_scale_, scratch);
     }
   });
-  return out;
 }
 
 bool MlaAttention::PreferNaive(int64_t n, int64_t pos) const {
@@ -238,12 +253,23 @@ bool MlaAttention::PreferNaive(int64_t n, int64_t pos) const {
   return naive < absorbed;
 }
 
-void MlaAttention::Forward(const MlaWeights& l, int64_t layer, const float* xn, int64_t n, int64_t pos,
-                           KvCache& cache, MlaMode mode, float* x) const {
-  const std::vector<float> q = Queries(l, xn, n, pos);
-  CacheLatents(l, layer, xn, n, pos, cache);
-  const bool naive = mode == MlaMode::kNaive || (mode == MlaMode::kAuto && PreferNaive(n, pos));
-  const std::vector<float> o = naive ? Naive(l, layer, q, n, pos, cache) : Absorbed(l, layer, q, n, pos, cache);
+void MlaAttention::Forward(const MlaWeights& l, int64_t layer, const float* xn, const BatchRows& batch, MlaMode mode,
+                           float* x) const {
+  const int64_t n = batch.n;
+  const std::vector<float> q = Queries(l, xn, batch);
+  CacheLatents(l, layer, xn, batch);
+  std::vector<float> o(static_cast<size_t>(n * n_heads_ * v_head_));
+  std::vector<size_t> absorbed;
+  for (size_t ci = 0; ci < batch.chunks.size(); ++ci) {
+    const bool naive =
+        mode == MlaMode::kNaive || (mode == MlaMode::kAuto && PreferNaive(batch.rows(ci), batch.chunks[ci].pos));
+    if (naive) {
+      Naive(l, layer, q, batch, ci, o);
+    } else {
+      absorbed.push_back(ci);
+    }
+  }
+  if (!absorbed.empty()) Absorbed(l, layer, q, batch, absorbed, o);
   std::vector<float> y(static_cast<size_t>(n * config_.dim));
   MatMul(l.wo, o.data(), n, y.data());
   AxpyF32(1.0f, y.data(), x, n * config_.dim);

@@ -35,22 +35,23 @@ class MlaAttention {
  public:
   MlaAttention(const ModelConfig& config, Rope rope);
 
-  // x += MLA(xn) for n tokens at positions pos…; writes the tokens' latent rows into the cache.
-  void Forward(const MlaWeights& l, int64_t layer, const float* xn, int64_t n, int64_t pos, KvCache& cache,
-               MlaMode mode, float* x) const;
+  // x += MLA(xn) for the batch's rows; writes their latent rows into their sequences' caches. The form is chosen per
+  // sequence chunk (kAuto: naive for long prefill chunks).
+  void Forward(const MlaWeights& l, int64_t layer, const float* xn, const BatchRows& batch, MlaMode mode,
+               float* x) const;
   float softmax_scale() const { return softmax_scale_; }
 
  private:
-  // q for n tokens: n × n_heads × (qk_nope + qk_rope), with RoPE applied to the rope part.
-  std::vector<float> Queries(const MlaWeights& l, const float* xn, int64_t n, int64_t pos) const;
-  // Appends [kv_norm(c_kv) ; RoPE(k_pe)] rows for the n tokens to the cache.
-  void CacheLatents(const MlaWeights& l, int64_t layer, const float* xn, int64_t n, int64_t pos,
-                    KvCache& cache) const;
-  // Per-head attention outputs (n × n_heads × v_head_dim) in each form.
-  std::vector<float> Absorbed(const MlaWeights& l, int64_t layer, const std::vector<float>& q, int64_t n,
-                              int64_t pos, KvCache& cache) const;
-  std::vector<float> Naive(const MlaWeights& l, int64_t layer, const std::vector<float>& q, int64_t n,
-                           int64_t pos, KvCache& cache) const;
+  // q for every row: n × n_heads × (qk_nope + qk_rope), with RoPE applied to the rope part.
+  std::vector<float> Queries(const MlaWeights& l, const float* xn, const BatchRows& batch) const;
+  // Writes [kv_norm(c_kv) ; RoPE(k_pe)] rows for the batch's rows into their caches.
+  void CacheLatents(const MlaWeights& l, int64_t layer, const float* xn, const BatchRows& batch) const;
+  // Per-head attention outputs (rows × n_heads × v_head_dim) into `out` (n rows): the absorbed form for the rows of
+  // the listed chunks, the naive form for one chunk.
+  void Absorbed(const MlaWeights& l, int64_t layer, const std::vector<float>& q, const BatchRows& batch,
+                const std::vector<size_t>& chunks, std::vector<float>& out) const;
+  void Naive(const MlaWeights& l, int64_t layer, const std::vector<float>& q, const BatchRows& batch, size_t chunk,
+             std::vector<float>& out) const;
   bool PreferNaive(int64_t n, int64_t pos) const;
 
   const ModelConfig& config_;

@@ -31,6 +31,25 @@ struct ModelOptions {
 // Which positions of a Forward call need logits.
 enum class LogitsFor { kLast, kAll, kNone };
 
+// One sequence's share of a batched Forward: its tokens at positions pos, pos+1, … of its cache.
+struct SequenceChunk {
+  std::span<const int32_t> tokens;
+  int64_t pos = 0;
+  KvCache* cache = nullptr;
+  LogitsFor which = LogitsFor::kNone;
+};
+
+// The rows of one Forward call: the chunks' tokens one after another. Every matrix product runs over all rows at
+// once; attention runs per chunk, against that chunk's cache.
+struct BatchRows {
+  explicit BatchRows(std::span<const SequenceChunk> chunks);
+  std::span<const SequenceChunk> chunks;
+  std::vector<int64_t> first_row;  // of each chunk
+  std::vector<int64_t> positions;  // of each row
+  int64_t n = 0;
+  int64_t rows(size_t chunk) const { return static_cast<int64_t>(chunks[chunk].tokens.size()); }
+};
+
 class Model {
  public:
   virtual ~Model() = default;
@@ -38,12 +57,17 @@ class Model {
   const ModelConfig& config() const { return config_; }
   int64_t vocab_size() const { return config_.vocab_size; }
   virtual CacheGeometry cache_geometry() const = 0;
+  // A single sequence's cache with every block in place.
   std::unique_ptr<KvCache> NewCache(int64_t n_ctx) const;
 
   // Runs `tokens` at positions pos, pos+1, …: the cache must hold positions [0, pos) and gets the new ones.
   // `logits` receives vocab_size floats per selected position (row-major).
   Status Forward(std::span<const int32_t> tokens, int64_t pos, KvCache& cache, LogitsFor which,
                  std::vector<float>& logits);
+  // Runs several sequences' chunks in one pass (continuous batching): each chunk as Forward would, with the same
+  // results bit for bit, since every kernel's result for a row is independent of the other rows. `logits` receives
+  // the chunks' selected rows in chunk order. Every cache must have blocks for its new positions.
+  Status ForwardBatch(std::span<const SequenceChunk> chunks, std::vector<float>& logits);
 
   void set_mla_mode(MlaMode mode) { options_.mla_mode = mode; }
 
@@ -59,8 +83,8 @@ class Model {
   // Shared weights; set by the loader of each family.
   Status LoadCommon(const class WeightLoader& w);
 
-  // x: n rows of dim; the block adds its output into x (residual included).
-  virtual void Layer(int64_t layer, float* x, int64_t n, int64_t pos, KvCache& cache) = 0;
+  // x: batch.n rows of dim; the block adds its output into x (residual included).
+  virtual void Layer(int64_t layer, float* x, const BatchRows& batch) = 0;
 
   ModelConfig config_;
   ModelOptions options_;
