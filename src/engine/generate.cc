@@ -86,6 +86,7 @@ Generation::Generation(Session& session, const Tokenizer& tokenizer, GenerationR
       text_(std::make_unique<TextPipeline>(tokenizer, request_)),
       sampler_(request_.sampling, session.model().vocab_size()),
       end_ids_(EndOfGenerationIds(tokenizer)),
+      context_(request_.prompt),
       in_reasoning_(request_.output.starts_in_reasoning),
       t_start_(std::chrono::steady_clock::now()) {}
 
@@ -124,36 +125,49 @@ Result<std::unique_ptr<Generation>> Generation::Start(Session& session, const To
 
 Result<bool> Generation::Step(const DeltaCallback& on_delta) {
   if (done_) return false;
-  if (cancelled_) {
-    Finish(FinishReason::kCancelled, on_delta);
-  } else {
-    Status status = prefilling() ? PrefillStep() : DecodeStep(on_delta);
-    if (!status.ok()) {
-      done_ = true;
-      return status;
-    }
+  if (FinishIfCancelled(on_delta)) return false;
+  const StepInput input = NextInput(session_.n_batch());
+  std::vector<float> logits;
+  Status status = session_.Append(input.tokens, input.which, input.which == LogitsFor::kNone ? nullptr : &logits);
+  if (!status.ok()) {
+    done_ = true;
+    return status;
   }
+  Accept(logits, static_cast<int64_t>(input.tokens.size()), on_delta);
   return !done_;
 }
 
-Status Generation::PrefillStep() {
-  const auto n = static_cast<int64_t>(request_.prompt.size());
-  const bool all_rows = request_.prompt_logprobs;
-  const int64_t count = std::min({session_.n_batch(), n - evaluated_, all_rows ? kPromptLogprobChunk : n});
-  const bool last = evaluated_ + count == n;
-  const LogitsFor which = all_rows ? LogitsFor::kAll : LogitsFor::kLast;
-  std::vector<float> logits;
-  RETURN_IF_ERROR(session_.Append(std::span(request_.prompt).subspan(static_cast<size_t>(evaluated_), count), which,
-                                  all_rows || last ? &logits : nullptr));
-  if (all_rows) RecordPromptLogprobs(logits, evaluated_, count);
-  if (last) {
-    const size_t vocab = static_cast<size_t>(session_.model().vocab_size());
-    logits_.assign(logits.end() - static_cast<ptrdiff_t>(vocab), logits.end());
+bool Generation::FinishIfCancelled(const DeltaCallback& on_delta) {
+  if (done_ || !cancelled_) return done_;
+  Finish(FinishReason::kCancelled, on_delta);
+  return true;
+}
+
+StepInput Generation::NextInput(int64_t budget) const {
+  const auto total = static_cast<int64_t>(context_.size());
+  if (done_ || evaluated_ >= total) return {};
+  // Prompt log-probs need every prompt row's logits: a few rows at a time, as each is vocab floats.
+  const bool all_rows = request_.prompt_logprobs && prefilling();
+  const int64_t count = std::min({std::max<int64_t>(1, budget), total - evaluated_, all_rows ? kPromptLogprobChunk : total});
+  const LogitsFor which = all_rows ? LogitsFor::kAll : evaluated_ + count == total ? LogitsFor::kLast : LogitsFor::kNone;
+  return {std::span(context_).subspan(static_cast<size_t>(evaluated_), static_cast<size_t>(count)), which};
+}
+
+void Generation::Accept(std::span<const float> logits, int64_t n_evaluated, const DeltaCallback& on_delta) {
+  if (request_.prompt_logprobs && prefilling()) RecordPromptLogprobs(logits, evaluated_, n_evaluated);
+  evaluated_ += n_evaluated;
+  if (evaluated_ < static_cast<int64_t>(context_.size())) return;  // more of the prompt to come
+  const size_t vocab = static_cast<size_t>(session_.model().vocab_size());
+  logits_.assign(logits.end() - static_cast<ptrdiff_t>(vocab), logits.end());
+  if (!sampled_any_) {
     t_first_token_ = std::chrono::steady_clock::now();
     result_.prompt_seconds = Seconds(t_start_, t_first_token_);
   }
-  evaluated_ += count;
-  return Status::Ok();
+  SampleNext(on_delta);
+}
+
+void Generation::Rewind(int64_t kept) {
+  evaluated_ = std::clamp<int64_t>(kept, 0, static_cast<int64_t>(context_.size()) - 1);
 }
 
 // Row r of `logits` is position first_row_pos + r; it predicts the prompt token after it.
@@ -164,16 +178,18 @@ void Generation::RecordPromptLogprobs(std::span<const float> logits, int64_t fir
   for (int64_t r = 0; r < rows; ++r) {
     const auto next = static_cast<size_t>(first_row_pos + r + 1);
     if (next >= request_.prompt.size()) break;
+    if (next <= result_.prompt_logprobs.size()) continue;  // recorded before a preemption
     LogSoftmax(logits.subspan(static_cast<size_t>(r) * vocab, vocab), row);
     result_.prompt_logprobs.push_back(MakeLogprob(row, request_.prompt[next], request_.top_logprobs, order));
   }
 }
 
-Status Generation::DecodeStep(const DeltaCallback& on_delta) {
+void Generation::SampleNext(const DeltaCallback& on_delta) {
   if (request_.max_tokens >= 0 && static_cast<int64_t>(result_.tokens.size()) >= request_.max_tokens) {
     Finish(FinishReason::kLength, on_delta);
-    return Status::Ok();
+    return;
   }
+  sampled_any_ = true;
   std::optional<std::vector<float>> logprob_row;
   if (request_.top_logprobs >= 0) {  // from the raw logits, before Sample applies bias and penalties in place
     logprob_row.emplace(logits_.size());
@@ -183,7 +199,7 @@ Status Generation::DecodeStep(const DeltaCallback& on_delta) {
   TrackJson(token);
   if (!request_.ignore_eos && std::find(end_ids_.begin(), end_ids_.end(), token) != end_ids_.end()) {
     Finish(FinishReason::kStop, on_delta);
-    return Status::Ok();
+    return;
   }
   result_.tokens.push_back(token);
   if (logprob_row) {
@@ -197,12 +213,11 @@ Status Generation::DecodeStep(const DeltaCallback& on_delta) {
     Finish(FinishReason::kStop, on_delta);
   } else if (cancelled_) {
     Finish(FinishReason::kCancelled, on_delta);
-  } else if (session_.tokens().size() >= static_cast<size_t>(session_.n_ctx())) {
+  } else if (evaluated_ >= session_.n_ctx()) {
     Finish(FinishReason::kLength, on_delta);  // the context is full
   } else {
-    RETURN_IF_ERROR(session_.Append(std::span(&token, 1), LogitsFor::kLast, &logits_));
+    context_.push_back(token);  // evaluated by the next input
   }
-  return Status::Ok();
 }
 
 // With a JSON constraint, sample as usual and only when that token cannot continue the document mask the logits and
@@ -214,12 +229,13 @@ int32_t Generation::SampleToken() {
       if (id >= 0 && static_cast<size_t>(id) < logits_.size()) logits_[static_cast<size_t>(id)] = -INFINITY;
     }
   }
-  if (!json_active_) return sampler_.Sample(logits_, session_.tokens());
+  // The history penalties see: every evaluated token (context_ holds no pending token while sampling).
+  if (!json_active_) return sampler_.Sample(logits_, context_);
   std::vector<float> unmasked = logits_;  // Sample modifies its input
-  const int32_t token = sampler_.Sample(logits_, session_.tokens());
+  const int32_t token = sampler_.Sample(logits_, context_);
   if (json_->Allows(token)) return token;
   json_->MaskLogits(unmasked);
-  return sampler_.Sample(unmasked, session_.tokens());
+  return sampler_.Sample(unmasked, context_);
 }
 
 // The constraint starts after the reasoning closes: watch the reasoning's bytes for "</think>".
@@ -252,7 +268,7 @@ void Generation::Finish(FinishReason reason, const DeltaCallback& on_delta) {
   }
   Emit(text_->parser.Finish(), on_delta);
   result_.finish = reason;
-  if (!prefilling()) result_.generation_seconds = Seconds(t_first_token_, std::chrono::steady_clock::now());
+  if (sampled_any_) result_.generation_seconds = Seconds(t_first_token_, std::chrono::steady_clock::now());
   done_ = true;
 }
 

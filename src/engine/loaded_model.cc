@@ -2,6 +2,8 @@
 // only moves the page-in cost from the first token to the load.
 #include "engine/loaded_model.h"
 
+#include "base/sha256.h"
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -121,6 +123,23 @@ std::string DescribeLoadedModel(const LoadedModel& m, const std::string& path, i
   line << " · KV cache " << FormatBytes(m.model->cache_geometry().BytesPerToken() * static_cast<uint64_t>(m.n_ctx))
        << " · " << threads << (threads == 1 ? " thread" : " threads");
   return line.str();
+}
+
+std::string ModelFingerprint(const LoadedModel& model) {
+  Sha256 sha;
+  const auto text = [&sha](const std::string& s) {
+    sha.Update(std::span(reinterpret_cast<const uint8_t*>(s.data()), s.size() + 1));  // with the terminator
+  };
+  const CacheGeometry g = model.model->cache_geometry();
+  text("baleen kv v1 " + std::to_string(kKvBlockTokens) + " " + std::to_string(g.n_layers) + " " +
+       std::to_string(g.k_width) + " " + std::to_string(g.v_width));
+  for (const GgufTensorInfo* t : model.gguf->tensors()) {
+    std::string shape;
+    for (int64_t d : t->dims) shape += std::to_string(d) + ",";
+    text(t->name + " " + std::to_string(static_cast<int>(t->type)) + " " + shape);
+    if (t->dims.size() == 1) sha.Update(t->data);
+  }
+  return Sha256::Hex(sha.Finish());
 }
 
 }  // namespace baleen

@@ -39,6 +39,11 @@ Result<std::unique_ptr<LoadedModel>> OpenModel(const std::string& path, const Lo
 // memory (and 8 GiB); then the largest multiple of 1024 that fits, at least 2048.
 int64_t DefaultContext(const ModelConfig& config, const CacheGeometry& geometry);
 
+// Identifies a model's weights and KV layout for the persisted prefix cache (hex SHA-256): every tensor's name, type
+// and shape, the bytes of its vectors (norms: small, and different for every training run) and the cache block
+// size. A cache file written for another model or layout does not match.
+std::string ModelFingerprint(const LoadedModel& model);
+
 // "model NAME · deepseek2 · 1.2 GiB · ctx 4096 (cache 120 MiB) · 8 threads"
 std::string DescribeLoadedModel(const LoadedModel& m, const std::string& path, int threads);
 

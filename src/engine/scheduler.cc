@@ -1,14 +1,41 @@
-// The engine thread: admit waiting jobs into free slots, then give every running generation one step, round robin.
+// The engine thread: admit waiting jobs while the paged cache has room, then run one batched forward pass over every
+// running generation (decodes first, then prompt chunks within the step's token budget), preempting the newest
+// sequence when blocks run out, and hand each generation its logits.
 #include "engine/scheduler.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace baleen {
 
+struct Scheduler::Sequence {
+  std::shared_ptr<Job> job;
+  std::unique_ptr<Session> session;
+  std::unique_ptr<Generation> generation;
+  uint64_t order = 0;  // admission order: the newest is preempted first
+};
+
+namespace {
+
+int64_t BlocksFor(int64_t positions) { return (positions + kKvBlockTokens - 1) / kKvBlockTokens; }
+
+int64_t PoolBlocks(const SchedulerOptions& o) {
+  const int64_t tokens = o.kv_tokens > 0 ? o.kv_tokens : std::max(1, o.n_slots) * o.n_ctx;
+  // At least one whole context: a sequence running alone can always finish.
+  return std::max(BlocksFor(tokens), BlocksFor(std::max<int64_t>(1, o.n_ctx)));
+}
+
+}  // namespace
+
 Scheduler::Scheduler(Model& model, const Tokenizer& tokenizer, const SchedulerOptions& options)
-    : model_(model), tokenizer_(tokenizer), options_(options) {
-  slots_.resize(static_cast<size_t>(std::max(1, options_.n_slots)));
-  for (Slot& slot : slots_) slot.session = std::make_unique<Session>(model_, options_.n_ctx, options_.n_batch);
+    : model_(model),
+      tokenizer_(tokenizer),
+      options_(options),
+      pool_(std::make_unique<KvBlockPool>(model.cache_geometry(), PoolBlocks(options))),
+      allocator_(static_cast<int32_t>(pool_->n_blocks())),
+      prefix_(allocator_, kKvBlockTokens) {
+  RestoreCache();
+  PublishStats();
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -47,111 +74,304 @@ void Scheduler::Shutdown() {
 SchedulerStats Scheduler::Stats() const {
   SchedulerStats stats;
   {
-    std::lock_guard lock(mutex_);
-    stats.waiting = static_cast<int>(queue_.size());
+    std::lock_guard lock(stats_mutex_);
+    stats = stats_;
   }
-  stats.running = running_.load();
-  stats.slots = static_cast<int>(slots_.size());
-  stats.cached_tokens = cached_tokens_.load();
-  stats.cache_capacity = options_.n_ctx * stats.slots;
+  std::lock_guard lock(mutex_);
+  stats.waiting = static_cast<int>(queue_.size()) + stats.waiting;  // + preempted ones, counted by the engine
   return stats;
 }
 
 void Scheduler::Run() {
   for (;;) {
-    const bool busy = AdmitWaiting();
-    if (!busy) {
-      std::unique_lock lock(mutex_);
-      if (stopping_ && queue_.empty()) break;
-      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      continue;
-    }
+    AdmitWaiting();
     bool stopping;
     {
-      std::lock_guard lock(mutex_);
+      std::unique_lock lock(mutex_);
+      if (running_.empty() && preempted_.empty()) {
+        if (stopping_ && queue_.empty()) break;
+        wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        continue;
+      }
       stopping = stopping_;
     }
-    for (Slot& slot : slots_) {
-      if (slot.job == nullptr) continue;
-      if (stopping) slot.job->Cancel();
-      StepSlot(slot);
+    if (stopping) {
+      for (auto& seq : running_) seq->job->Cancel();
+      for (auto& seq : preempted_) seq->job->Cancel();
     }
-    PublishCacheUse();
+    StepAll();
+    PublishStats();
   }
+  SaveCache();
+  PublishStats();
 }
 
-bool Scheduler::AdmitWaiting() {
-  for (;;) {
+// Blocks the running prompts will still take before their first token (what admission must leave them).
+int64_t Scheduler::BlocksStillNeeded() const {
+  int64_t needed = 0;
+  for (const auto& seq : running_) {
+    const int64_t want = BlocksFor(static_cast<int64_t>(seq->generation->context().size()));
+    needed += std::max<int64_t>(0, want - static_cast<int64_t>(seq->session->cache().blocks().size()));
+  }
+  return needed;
+}
+
+void Scheduler::AdmitWaiting() {
+  // Preempted sequences first (they were admitted before anything queued), then the queue in order; admission stops
+  // at the first one that does not fit, so nobody is overtaken indefinitely.
+  while (!preempted_.empty() && static_cast<int>(running_.size()) < options_.n_slots) {
+    if (!TryAdmit(preempted_.front())) return;
+    preempted_.pop_front();
+  }
+  if (!preempted_.empty()) return;
+  while (static_cast<int>(running_.size()) < options_.n_slots) {
     std::shared_ptr<Job> job;
-    Slot* slot = nullptr;
     {
       std::lock_guard lock(mutex_);
-      if (queue_.empty()) break;
-      slot = PickSlot(*queue_.front());
-      if (slot == nullptr) break;
-      job = std::move(queue_.front());
+      if (queue_.empty()) return;
+      job = queue_.front();
+    }
+    std::unique_ptr<Sequence> seq = Start(job);
+    {
+      std::lock_guard lock(mutex_);
       queue_.pop_front();
     }
-    Begin(*slot, std::move(job));
-  }
-  return std::any_of(slots_.begin(), slots_.end(), [](const Slot& s) { return s.job != nullptr; });
-}
-
-// The free slot whose cache shares the longest prefix with the prompt (the job's tenant's caches only); among
-// equals the least recently used.
-Scheduler::Slot* Scheduler::PickSlot(const Job& job) {
-  Slot* best = nullptr;
-  int64_t best_prefix = -1;
-  for (Slot& slot : slots_) {
-    if (slot.job != nullptr) continue;
-    const int64_t prefix = slot.tenant == job.tenant_ ? slot.session->CommonPrefix(job.request_.prompt) : 0;
-    if (prefix > best_prefix || (prefix == best_prefix && slot.last_used < best->last_used)) {
-      best = &slot;
-      best_prefix = prefix;
+    if (seq == nullptr) continue;  // failed at start; on_done has run
+    if (!TryAdmit(seq)) {
+      preempted_.push_back(std::move(seq));  // started, waits for memory ahead of the queue
+      return;
     }
   }
-  return best;
 }
 
-void Scheduler::Begin(Slot& slot, std::shared_ptr<Job> job) {
-  slot.last_used = ++use_clock_;
-  if (slot.tenant != job->tenant_) {
-    slot.session->Truncate(0);  // another tenant's tokens are never reused
-    slot.tenant = job->tenant_;
+// Creates the generation (request errors end the job here) with no cache blocks yet.
+std::unique_ptr<Scheduler::Sequence> Scheduler::Start(std::shared_ptr<Job> job) {
+  auto seq = std::make_unique<Sequence>();
+  seq->job = std::move(job);
+  if (seq->job->callbacks_.on_start) seq->job->callbacks_.on_start();
+  seq->session = std::make_unique<Session>(model_, std::make_unique<KvCache>(*pool_, options_.n_ctx), options_.n_batch);
+  Result<std::unique_ptr<Generation>> g = Generation::Start(*seq->session, tokenizer_, std::move(seq->job->request_));
+  Status status = g.status();
+  if (g.ok()) seq->generation = std::move(g).value();
+  if (!status.ok()) {
+    if (seq->job->callbacks_.on_done) seq->job->callbacks_.on_done(status);
+    return nullptr;
   }
-  if (job->callbacks_.on_start) job->callbacks_.on_start();
-  Result<std::unique_ptr<Generation>> generation =
-      Generation::Start(*slot.session, tokenizer_, std::move(job->request_));
-  if (!generation.ok()) {
-    if (job->callbacks_.on_done) job->callbacks_.on_done(generation.status());
-    return;
+  return seq;
+}
+
+// Reuses the tenant's cached prefix, then admits the sequence if the blocks for the rest of its context are free
+// (counting those only the prefix cache holds) beyond what running prompts still need.
+bool Scheduler::TryAdmit(std::unique_ptr<Sequence>& seq) {
+  Generation& g = *seq->generation;
+  const std::vector<int32_t>& context = g.context();
+  const auto n = static_cast<int64_t>(context.size());
+  std::vector<int32_t> matched;
+  const bool first_admission = seq->order == 0;
+  if (options_.prefix_cache && !g.request().prompt_logprobs) {
+    // Whole blocks only, and never the last token: its logits are needed.
+    matched = prefix_.Match(seq->job->tenant_, context, (n - 1) / kKvBlockTokens);
   }
-  slot.job = std::move(job);
-  slot.generation = std::move(generation).value();
-  running_.fetch_add(1);
+  const int64_t need = BlocksFor(n) - static_cast<int64_t>(matched.size());
+  const int64_t available = allocator_.free_blocks() + prefix_.evictable_blocks() - BlocksStillNeeded();
+  if (need > available && !running_.empty()) {
+    for (int32_t b : matched) allocator_.Unref(b);
+    return false;
+  }
+  const int64_t reused = static_cast<int64_t>(matched.size()) * kKvBlockTokens;
+  seq->session->cache().set_blocks(std::move(matched));
+  seq->session->Restore(std::vector<int32_t>(context.begin(), context.begin() + reused));
+  g.Rewind(reused);
+  if (first_admission) {
+    const auto prompt = static_cast<int64_t>(g.request().prompt.size());
+    g.set_cached_tokens(reused);
+    prefix_.RecordLookup(reused, prompt - reused);
+  }
+  seq->order = ++admissions_;
+  running_.push_back(std::move(seq));
+  return true;
 }
 
-void Scheduler::StepSlot(Slot& slot) {
-  if (slot.job->cancelled()) slot.generation->Cancel();
-  Result<bool> more = slot.generation->Step(slot.job->callbacks_.on_delta);
-  if (!more.ok()) return Release(slot, more.status());
-  if (slot.job->callbacks_.on_step) slot.job->callbacks_.on_step(*slot.generation);
-  if (!*more) Release(slot, slot.generation->TakeResult());
+std::optional<int32_t> Scheduler::AllocateBlock() {
+  if (std::optional<int32_t> block = allocator_.Allocate()) return block;
+  if (prefix_.Evict(1) == 0) return std::nullopt;
+  return allocator_.Allocate();
 }
 
-void Scheduler::PublishCacheUse() {
-  int64_t cached = 0;
-  for (const Slot& slot : slots_) cached += static_cast<int64_t>(slot.session->tokens().size());
-  cached_tokens_.store(cached);
+bool Scheduler::EnsureBlocks(Sequence& seq, int64_t positions) {
+  KvCache& cache = seq.session->cache();
+  std::vector<int32_t> blocks = cache.blocks();
+  bool ok = true;
+  while (static_cast<int64_t>(blocks.size()) < BlocksFor(positions)) {
+    std::optional<int32_t> block = AllocateBlock();
+    if (!block) {
+      ok = false;
+      break;
+    }
+    blocks.push_back(*block);
+  }
+  cache.set_blocks(std::move(blocks));
+  return ok;
 }
 
-void Scheduler::Release(Slot& slot, Result<GenerationResult> result) {
-  std::shared_ptr<Job> job = std::move(slot.job);
-  slot.job = nullptr;
-  slot.generation.reset();
-  running_.fetch_sub(1);
-  PublishCacheUse();
-  if (job->callbacks_.on_done) job->callbacks_.on_done(std::move(result));
+void Scheduler::ReleaseBlocks(Sequence& seq) {
+  for (int32_t b : seq.session->cache().blocks()) allocator_.Unref(b);
+  seq.session->cache().set_blocks({});
+  seq.session->Restore({});
+}
+
+// Frees the sequence's blocks (what it computed stays reusable through the prefix cache) and queues it to resume.
+void Scheduler::Preempt(Sequence& seq) {
+  OfferPrefix(seq);
+  ReleaseBlocks(seq);
+  seq.generation->Rewind(0);
+  auto it = std::find_if(running_.begin(), running_.end(), [&](const auto& p) { return p.get() == &seq; });
+  std::unique_ptr<Sequence> owned = std::move(*it);
+  running_.erase(it);
+  auto at = std::find_if(preempted_.begin(), preempted_.end(), [&](const auto& p) { return p->order > owned->order; });
+  preempted_.insert(at, std::move(owned));
+  std::lock_guard lock(stats_mutex_);
+  ++stats_.preemptions;
+}
+
+void Scheduler::OfferPrefix(Sequence& seq) {
+  if (options_.prefix_cache) prefix_.Insert(seq.job->tenant_, seq.session->tokens(), seq.session->cache().blocks());
+}
+
+void Scheduler::StepAll() {
+  // Cancelled jobs end without a forward pass.
+  for (size_t i = 0; i < running_.size();) {
+    Sequence& seq = *running_[i];
+    if (seq.job->cancelled()) seq.generation->Cancel();
+    if (seq.generation->FinishIfCancelled(seq.job->callbacks_.on_delta)) {
+      Release(seq, seq.generation->TakeResult());
+      continue;
+    }
+    ++i;
+  }
+  while (!preempted_.empty() && preempted_.front()->job->cancelled()) {
+    std::unique_ptr<Sequence> seq = std::move(preempted_.front());
+    preempted_.pop_front();
+    seq->generation->Cancel();
+    seq->generation->FinishIfCancelled(seq->job->callbacks_.on_delta);
+    running_.push_back(std::move(seq));
+    Release(*running_.back(), running_.back()->generation->TakeResult());
+  }
+  if (running_.empty()) return;
+
+  // Decodes first (one token each), then prompt chunks (and recomputation after preemption) in admission order
+  // within the budget.
+  std::vector<Sequence*> order;
+  for (auto& seq : running_) {
+    if (seq->generation->pending() == 1) order.push_back(seq.get());
+  }
+  for (auto& seq : running_) {
+    if (seq->generation->pending() > 1) order.push_back(seq.get());
+  }
+  std::vector<Sequence*> planned;
+  std::vector<SequenceChunk> chunks;
+  int64_t budget = std::max<int64_t>(options_.n_batch, static_cast<int64_t>(order.size()));
+  std::vector<Sequence*> preempted_now;
+  for (Sequence* seq : order) {
+    if (budget <= 0) break;
+    if (std::find(preempted_now.begin(), preempted_now.end(), seq) != preempted_now.end()) continue;
+    const StepInput input = seq->generation->NextInput(budget);
+    if (input.tokens.empty()) continue;
+    const int64_t end = static_cast<int64_t>(seq->session->tokens().size() + input.tokens.size());
+    while (!EnsureBlocks(*seq, end)) {
+      // Out of blocks: preempt the newest sequence not in this step (possibly this one).
+      Sequence* victim = nullptr;
+      for (auto it = running_.rbegin(); it != running_.rend(); ++it) {
+        Sequence* s = it->get();
+        if (std::find(planned.begin(), planned.end(), s) == planned.end()) {
+          victim = s;
+          break;
+        }
+      }
+      if (victim == nullptr) break;  // everything else runs this step; this one waits a step
+      preempted_now.push_back(victim);
+      Preempt(*victim);
+      if (victim == seq) break;
+    }
+    if (std::find(preempted_now.begin(), preempted_now.end(), seq) != preempted_now.end()) continue;
+    if (static_cast<int64_t>(seq->session->cache().capacity()) < end) continue;
+    planned.push_back(seq);
+    chunks.push_back(seq->session->Chunk(input.tokens, input.which));
+    budget -= static_cast<int64_t>(input.tokens.size());
+  }
+  if (planned.empty()) return;
+
+  std::vector<float> logits;
+  const Status status = model_.ForwardBatch(chunks, logits);
+  const size_t vocab = static_cast<size_t>(model_.vocab_size());
+  size_t row = 0;
+  int64_t tokens = 0;
+  for (size_t i = 0; i < planned.size(); ++i) {
+    Sequence& seq = *planned[i];
+    if (!status.ok()) {
+      Release(seq, status);
+      continue;
+    }
+    const SequenceChunk& c = chunks[i];
+    const size_t rows = c.which == LogitsFor::kAll ? c.tokens.size() : c.which == LogitsFor::kLast ? 1 : 0;
+    const bool was_prefilling = seq.generation->prefilling();
+    seq.session->Commit(c.tokens);
+    tokens += static_cast<int64_t>(c.tokens.size());
+    seq.generation->Accept(std::span(logits).subspan(row * vocab, rows * vocab),
+                           static_cast<int64_t>(c.tokens.size()), seq.job->callbacks_.on_delta);
+    row += rows;
+    if (seq.job->callbacks_.on_step) seq.job->callbacks_.on_step(*seq.generation);
+    if (was_prefilling && !seq.generation->prefilling()) OfferPrefix(seq);  // the prompt is reusable from now on
+    if (seq.generation->done()) Release(seq, seq.generation->TakeResult());
+  }
+  std::lock_guard lock(stats_mutex_);
+  ++stats_.steps;
+  stats_.step_sequences += static_cast<int64_t>(planned.size());
+  stats_.step_tokens += tokens;
+  stats_.last_batch_sequences = static_cast<int>(planned.size());
+}
+
+void Scheduler::Release(Sequence& seq, Result<GenerationResult> result) {
+  if (result.ok()) OfferPrefix(seq);
+  ReleaseBlocks(seq);
+  auto it = std::find_if(running_.begin(), running_.end(), [&](const auto& p) { return p.get() == &seq; });
+  std::unique_ptr<Sequence> owned = std::move(*it);
+  running_.erase(it);
+  if (owned->job->callbacks_.on_done) owned->job->callbacks_.on_done(std::move(result));
+}
+
+void Scheduler::RestoreCache() {
+  if (options_.cache_file.empty() || !options_.prefix_cache) return;
+  Result<int64_t> restored = prefix_.Load(options_.cache_file, options_.fingerprint,
+                                          [this](int32_t block, std::span<const std::byte> bytes) {
+                                            std::span<std::byte> dst = pool_->BlockBytes(block);
+                                            std::copy(bytes.begin(), bytes.end(), dst.begin());
+                                          },
+                                          static_cast<int64_t>(pool_->block_bytes()));
+  restore_status_ = restored.status();
+}
+
+void Scheduler::SaveCache() {
+  if (options_.cache_file.empty() || !options_.prefix_cache) return;
+  Status saved = prefix_.Save(options_.cache_file, options_.fingerprint,
+                              [this](int32_t block) { return std::span<const std::byte>(pool_->BlockBytes(block)); });
+  if (!saved.ok()) std::fprintf(stderr, "baleen: the prefix cache was not saved: %s\n", saved.ToString().c_str());
+}
+
+void Scheduler::PublishStats() {
+  int64_t used_blocks = allocator_.n_blocks() - allocator_.free_blocks();
+  const PrefixCacheStats p = prefix_.stats();
+  std::lock_guard lock(stats_mutex_);
+  stats_.running = static_cast<int>(running_.size());
+  stats_.waiting = static_cast<int>(preempted_.size());
+  stats_.slots = options_.n_slots;
+  stats_.kv_blocks = allocator_.n_blocks();
+  stats_.kv_blocks_free = allocator_.free_blocks();
+  stats_.kv_blocks_prefix = p.cached_blocks;
+  stats_.cached_tokens = used_blocks * kKvBlockTokens;
+  stats_.cache_capacity = stats_.kv_blocks * kKvBlockTokens;
+  stats_.prefix_hit_tokens = p.hit_tokens;
+  stats_.prefix_miss_tokens = p.miss_tokens;
 }
 
 }  // namespace baleen

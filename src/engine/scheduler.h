@@ -1,11 +1,16 @@
-// Runs many generations on one model: a fixed number of slots (each a Session with its own cache), a bounded
-// queue, and one engine thread that steps every running generation in turn, so concurrent requests progress
-// together. Engine layer; the server submits here, and batching across slots will grow out of Step().
+// Continuous batching on one model: every engine step advances all running generations in one forward pass (one
+// token for each decoding sequence plus chunks of waiting prompts, within a token budget, so a long prompt never
+// stalls the decodes), over a paged KV cache shared by all sequences. Engine layer; the server submits here.
 //
-// A waiting request takes the free slot whose cached tokens share the longest prefix with its prompt, so a chat
-// client that resends the conversation reuses its cache. Reuse never crosses tenants (the server's name for an API
-// key): a slot that last served another tenant starts from an empty cache, so one client cannot learn from response
-// times what another one sent. All callbacks run on the engine thread and must not block.
+// Memory: the cache is a pool of fixed-size blocks. A job is admitted only when the blocks its prompt needs are free
+// (or held only by the prefix cache) beyond what the running prompts still need, so admission never over-commits;
+// when decoding runs out of blocks, the most recently admitted sequence is preempted (its blocks freed, its tokens
+// evaluated again later) instead of failing.
+//
+// Prefix cache: full blocks of finished prompts and generations stay in a radix tree (PrefixCache) and later requests
+// that start with the same tokens reuse them, least recently used evicted first. Reuse never crosses tenants (the
+// server's name for an API key): a request only ever sees blocks its own tenant computed, so one client cannot learn
+// from response times what another one sent. All callbacks run on the engine thread and must not block.
 #pragma once
 
 #include <atomic>
@@ -21,11 +26,13 @@
 
 #include "base/status.h"
 #include "engine/generate.h"
+#include "engine/kv_blocks.h"
+#include "engine/prefix_cache.h"
 
 namespace baleen {
 
 struct JobCallbacks {
-  std::function<void()> on_start;                       // left the queue and owns a slot
+  std::function<void()> on_start;                       // left the queue and runs
   DeltaCallback on_delta;                               // text that became certain; false: stop (client gone)
   std::function<void(const Generation&)> on_step;       // after every step (a prompt chunk or a token)
   std::function<void(Result<GenerationResult>)> on_done;  // exactly once, also for errors and cancellations
@@ -48,19 +55,30 @@ class Job {
 };
 
 struct SchedulerOptions {
-  int n_slots = 1;        // generations that run at once (--parallel)
+  int n_slots = 1;        // generations that run at once (--parallel): the largest decode batch
   int max_queue = 64;     // waiting generations beyond which Submit refuses
-  int64_t n_ctx = 4096;   // per slot
-  int64_t n_batch = 512;  // prompt chunk: also the longest pause a prompt imposes on the running generations
+  int64_t n_ctx = 4096;   // per generation
+  int64_t n_batch = 512;  // tokens per engine step (decodes + prompt chunks): the longest pause a prompt imposes
+  int64_t kv_tokens = 0;  // positions in the shared paged cache; 0: n_slots × n_ctx
+  bool prefix_cache = true;
+  std::string cache_file;   // where the prefix cache is kept across restarts ("" : not kept)
+  std::string fingerprint;  // identifies the model for cache_file (a file for another model is ignored)
 };
 
 struct SchedulerStats {
   int running = 0, waiting = 0, slots = 0;
-  int64_t cached_tokens = 0, cache_capacity = 0;  // tokens held in all slots' caches, and their sum of contexts
+  int64_t cached_tokens = 0, cache_capacity = 0;  // positions the pool's used blocks hold, and the pool's capacity
+  int64_t kv_blocks = 0, kv_blocks_free = 0, kv_blocks_prefix = 0;  // total, free, held by the prefix cache
+  int64_t prefix_hit_tokens = 0, prefix_miss_tokens = 0;  // prompt tokens reused from / computed beside the cache
+  int64_t preemptions = 0;
+  int64_t steps = 0, step_sequences = 0, step_tokens = 0;  // engine steps, and the sequences and tokens they ran
+  int last_batch_sequences = 0;
 };
 
 class Scheduler {
  public:
+  // Restores the prefix cache from options.cache_file when there is one (a bad file is reported on stderr and
+  // ignored); the returned status of that restore is in restore_status().
   Scheduler(Model& model, const Tokenizer& tokenizer, const SchedulerOptions& options);
   ~Scheduler();  // Shutdown()
 
@@ -70,40 +88,51 @@ class Scheduler {
   // `tenant` partitions cache reuse; "" is one tenant like any other.
   Result<std::vector<std::shared_ptr<Job>>> Submit(std::vector<std::pair<GenerationRequest, JobCallbacks>> jobs,
                                                    const std::string& tenant = "");
-  // Cancels every job (each still gets on_done) and stops the engine thread. Idempotent.
+  // Cancels every job (each still gets on_done), stops the engine thread and saves the prefix cache to
+  // options.cache_file. Idempotent.
   void Shutdown();
   SchedulerStats Stats() const;
   const SchedulerOptions& options() const { return options_; }
+  const Status& restore_status() const { return restore_status_; }
 
  private:
-  struct Slot {
-    std::unique_ptr<Session> session;
-    std::shared_ptr<Job> job;  // null when free
-    std::unique_ptr<Generation> generation;
-    std::string tenant;  // whose tokens the cache holds
-    uint64_t last_used = 0;
-  };
+  struct Sequence;
 
   void Run();
-  bool AdmitWaiting();  // moves queued jobs into free slots; returns whether any slot is busy
-  void Begin(Slot& slot, std::shared_ptr<Job> job);
-  void StepSlot(Slot& slot);
-  void Release(Slot& slot, Result<GenerationResult> result);
-  Slot* PickSlot(const Job& job);
-  void PublishCacheUse();  // for Stats(), read by other threads
+  void AdmitWaiting();
+  bool TryAdmit(std::unique_ptr<Sequence>& seq);
+  std::unique_ptr<Sequence> Start(std::shared_ptr<Job> job);
+  void StepAll();
+  bool EnsureBlocks(Sequence& seq, int64_t positions);
+  std::optional<int32_t> AllocateBlock();
+  void Preempt(Sequence& seq);
+  void OfferPrefix(Sequence& seq);
+  void Release(Sequence& seq, Result<GenerationResult> result);
+  void ReleaseBlocks(Sequence& seq);
+  int64_t BlocksStillNeeded() const;
+  void RestoreCache();
+  void SaveCache();
+  void PublishStats();
 
   Model& model_;
   const Tokenizer& tokenizer_;
   const SchedulerOptions options_;
-  std::vector<Slot> slots_;  // touched by the engine thread only
-  uint64_t use_clock_ = 0;
+  std::unique_ptr<KvBlockPool> pool_;
+  BlockAllocator allocator_;
+  PrefixCache prefix_;
+  Status restore_status_;
+
+  // Touched by the engine thread only.
+  std::vector<std::unique_ptr<Sequence>> running_;   // in admission order
+  std::deque<std::unique_ptr<Sequence>> preempted_;  // resume before new jobs, earliest admitted first
+  uint64_t admissions_ = 0;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::shared_ptr<Job>> queue_;
   bool stopping_ = false;
-  std::atomic<int> running_{0};
-  std::atomic<int64_t> cached_tokens_{0};
+  mutable std::mutex stats_mutex_;
+  SchedulerStats stats_;  // published after every step
   std::thread thread_;
 };
 

@@ -2,6 +2,8 @@
 // reuse across requests and shutdown with work in flight.
 #include "engine/scheduler.h"
 
+#include <filesystem>
+#include <fstream>
 #include <future>
 
 #include <gtest/gtest.h>
@@ -85,9 +87,14 @@ TEST_F(SchedulerTest, CancelStopsAJobAndAFalseDeltaCallbackToo) {
   EXPECT_LT(g->tokens.size(), 100u);
 }
 
-TEST_F(SchedulerTest, AFollowUpRequestReusesItsConversationsSlot) {
+// Whole blocks of the cache are reused, never the prompt's last token (its logits are needed).
+int64_t ReusableTokens(int64_t cached, int64_t prompt) {
+  return std::min(cached, prompt - 1) / kKvBlockTokens * kKvBlockTokens;
+}
+
+TEST_F(SchedulerTest, AFollowUpRequestReusesItsConversation) {
   Scheduler scheduler(*model_, *text_.tokenizer, {.n_slots = 3, .max_queue = 8, .n_ctx = 128, .n_batch = 512});
-  GenerationRequest first = Request("the first turn of a conversation", 4, 1);
+  GenerationRequest first = Request("the first turn of a conversation that is long enough to fill a few blocks", 6, 1);
   Result<GenerationResult> a = SubmitOne(scheduler, first).get();
   ASSERT_TRUE(a.ok());
   ASSERT_TRUE(SubmitOne(scheduler, Request("an unrelated request", 4, 2)).get().ok());
@@ -96,20 +103,177 @@ TEST_F(SchedulerTest, AFollowUpRequestReusesItsConversationsSlot) {
   second.prompt.push_back(5);
   Result<GenerationResult> b = SubmitOne(scheduler, second).get();
   ASSERT_TRUE(b.ok());
-  EXPECT_GE(b->cached_tokens, static_cast<int64_t>(first.prompt.size()));
+  const auto evaluated = static_cast<int64_t>(first.prompt.size() + a->tokens.size());
+  EXPECT_EQ(b->cached_tokens, ReusableTokens(evaluated, static_cast<int64_t>(second.prompt.size())));
+  EXPECT_GE(b->cached_tokens, 2 * kKvBlockTokens);
+  EXPECT_EQ(b->tokens, Alone(second, 512));  // reused blocks give what evaluating everything gives
+  const SchedulerStats stats = scheduler.Stats();
+  EXPECT_EQ(stats.prefix_hit_tokens, b->cached_tokens);
+  EXPECT_GT(stats.kv_blocks_prefix, 0);
 }
 
 TEST_F(SchedulerTest, CachedPrefixesAreNeverSharedAcrossTenants) {
-  Scheduler scheduler(*model_, *text_.tokenizer, {.n_slots = 1, .max_queue = 8, .n_ctx = 128, .n_batch = 512});
-  const GenerationRequest r = Request("a shared system prompt that both tenants send", 2, 1);
+  // Room for every tenant's copy, so nothing is evicted.
+  Scheduler scheduler(*model_, *text_.tokenizer,
+                      {.n_slots = 1, .max_queue = 8, .n_ctx = 128, .n_batch = 512, .kv_tokens = 1024});
+  const GenerationRequest r = Request("a shared system prompt that both tenants send, long enough for two blocks", 2, 1);
+  const int64_t reusable = ReusableTokens(static_cast<int64_t>(r.prompt.size()), static_cast<int64_t>(r.prompt.size()));
+  ASSERT_GT(reusable, 0);
   ASSERT_TRUE(SubmitOne(scheduler, r, nullptr, nullptr, "alice").get().ok());
   Result<GenerationResult> bob = SubmitOne(scheduler, r, nullptr, nullptr, "bob").get();
   ASSERT_TRUE(bob.ok());
-  EXPECT_EQ(bob->cached_tokens, 0);  // the only slot held alice's identical prompt
+  EXPECT_EQ(bob->cached_tokens, 0);  // alice's identical prompt is cached, but not for bob
   Result<GenerationResult> bob_again = SubmitOne(scheduler, r, nullptr, nullptr, "bob").get();
-  EXPECT_EQ(bob_again->cached_tokens, static_cast<int64_t>(r.prompt.size()) - 1);
+  EXPECT_EQ(bob_again->cached_tokens, reusable);
   Result<GenerationResult> alice = SubmitOne(scheduler, r, nullptr, nullptr, "alice").get();
-  EXPECT_EQ(alice->cached_tokens, 0);  // and bob's tokens are not alice's either
+  EXPECT_EQ(alice->cached_tokens, reusable);  // her own blocks
+  Result<GenerationResult> carol = SubmitOne(scheduler, r, nullptr, nullptr, "").get();
+  EXPECT_EQ(carol->cached_tokens, 0);  // the no-key tenant is one more tenant
+  EXPECT_EQ(carol->tokens, bob->tokens);
+}
+
+// One engine step runs several sequences: with four concurrent jobs most steps carry more than one.
+TEST_F(SchedulerTest, StepsBatchTheRunningSequences) {
+  Scheduler scheduler(*model_, *text_.tokenizer, {.n_slots = 4, .max_queue = 8, .n_ctx = 128, .n_batch = 64});
+  std::vector<GenerationRequest> requests;
+  std::vector<std::future<Result<GenerationResult>>> futures;
+  for (int i = 0; i < 4; ++i) requests.push_back(Request("batched request " + std::to_string(i), 12, 40 + i));
+  {
+    // Submitted together so they start together.
+    std::vector<std::pair<GenerationRequest, JobCallbacks>> jobs;
+    for (const auto& r : requests) {
+      auto promise = std::make_shared<std::promise<Result<GenerationResult>>>();
+      futures.push_back(promise->get_future());
+      JobCallbacks callbacks;
+      callbacks.on_done = [promise](Result<GenerationResult> result) { promise->set_value(std::move(result)); };
+      jobs.emplace_back(r, std::move(callbacks));
+    }
+    ASSERT_TRUE(scheduler.Submit(std::move(jobs)).ok());
+  }
+  for (size_t i = 0; i < futures.size(); ++i) {
+    Result<GenerationResult> result = futures[i].get();
+    ASSERT_TRUE(result.ok());
+    EXPECT_EQ(result->tokens, Alone(requests[i], 64)) << i;
+  }
+  const SchedulerStats stats = scheduler.Stats();
+  EXPECT_GE(stats.step_sequences, 3 * stats.steps) << stats.step_sequences << " sequences in " << stats.steps;
+}
+
+// A long prompt is evaluated in chunks within each step's token budget, beside the decodes: a short job that is
+// decoding finishes while the long prompt is still being read.
+TEST_F(SchedulerTest, ALongPromptDoesNotStallDecoding) {
+  Scheduler scheduler(*model_, *text_.tokenizer, {.n_slots = 2, .max_queue = 8, .n_ctx = 256, .n_batch = 8});
+  std::string long_text;
+  for (int i = 0; i < 30; ++i) long_text += "word" + std::to_string(i) + " ";
+  GenerationRequest long_request = Request(long_text, 2, 7);
+  ASSERT_GT(long_request.prompt.size(), 80u);
+  auto long_prefilling = std::make_shared<std::atomic<bool>>(true);
+  auto short_done_while_prefilling = std::make_shared<std::atomic<bool>>(false);
+  std::vector<std::pair<GenerationRequest, JobCallbacks>> jobs;
+  auto short_promise = std::make_shared<std::promise<void>>(), long_promise = std::make_shared<std::promise<void>>();
+  JobCallbacks short_callbacks, long_callbacks;
+  short_callbacks.on_done = [=](Result<GenerationResult> r) {
+    EXPECT_TRUE(r.ok());
+    short_done_while_prefilling->store(long_prefilling->load());
+    short_promise->set_value();
+  };
+  long_callbacks.on_step = [=](const Generation& g) { long_prefilling->store(g.prefilling()); };
+  long_callbacks.on_done = [=](Result<GenerationResult> r) {
+    EXPECT_TRUE(r.ok());
+    long_promise->set_value();
+  };
+  jobs.emplace_back(Request("short", 5, 3), std::move(short_callbacks));
+  jobs.emplace_back(std::move(long_request), std::move(long_callbacks));
+  ASSERT_TRUE(scheduler.Submit(std::move(jobs)).ok());
+  short_promise->get_future().get();
+  long_promise->get_future().get();
+  EXPECT_TRUE(short_done_while_prefilling->load());
+}
+
+// A cache too small for every running sequence: the newest is preempted, resumes later, and still gives what it
+// gives alone; nothing fails.
+TEST_F(SchedulerTest, OutOfCacheMemoryPreemptsAndRecomputes) {
+  Scheduler scheduler(*model_, *text_.tokenizer,
+                      {.n_slots = 3, .max_queue = 8, .n_ctx = 64, .n_batch = 16, .kv_tokens = 80, .prefix_cache = false});
+  std::vector<GenerationRequest> requests;
+  std::vector<std::future<Result<GenerationResult>>> futures;
+  for (int i = 0; i < 3; ++i) {
+    GenerationRequest r = Request("preemption candidate " + std::to_string(i), 40, 60 + i);
+    r.ignore_eos = true;
+    requests.push_back(r);
+    futures.push_back(SubmitOne(scheduler, r));
+  }
+  for (size_t i = 0; i < futures.size(); ++i) {
+    Result<GenerationResult> result = futures[i].get();
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->tokens.size(), 40u);
+    EXPECT_EQ(result->tokens, Alone(requests[i], 16)) << i;
+  }
+  const SchedulerStats stats = scheduler.Stats();
+  EXPECT_GT(stats.preemptions, 0);
+  EXPECT_EQ(stats.kv_blocks_free, stats.kv_blocks);
+}
+
+// More distinct prompts than the cache holds: least recently used prefixes are evicted, requests never fail.
+TEST_F(SchedulerTest, ThePrefixCacheEvictsWhenMemoryIsNeeded) {
+  Scheduler scheduler(*model_, *text_.tokenizer, {.n_slots = 1, .max_queue = 8, .n_ctx = 64, .n_batch = 64, .kv_tokens = 64});
+  for (int i = 0; i < 6; ++i) {
+    Result<GenerationResult> r =
+        SubmitOne(scheduler, Request("distinct prompt number " + std::to_string(i) + " with some more words", 3, i)).get();
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  const SchedulerStats stats = scheduler.Stats();
+  EXPECT_LE(stats.kv_blocks_prefix, stats.kv_blocks);
+  EXPECT_GT(stats.kv_blocks_prefix, 0);
+}
+
+// --cache-dir: the prefix cache outlives the scheduler; a damaged or foreign file is refused and ignored.
+TEST_F(SchedulerTest, ThePrefixCachePersistsAndABadFileIsIgnored) {
+  const std::string path = ::testing::TempDir() + "/scheduler_prefix_cache.bin";
+  std::filesystem::remove(path);
+  const GenerationRequest r = Request("a conversation worth keeping across a restart of the server process", 4, 9);
+  SchedulerOptions options{.n_slots = 1, .max_queue = 8, .n_ctx = 128, .n_batch = 512};
+  options.cache_file = path;
+  options.fingerprint = "tiny model";
+  std::vector<int32_t> expected;
+  {
+    Scheduler first(*model_, *text_.tokenizer, options);
+    EXPECT_FALSE(first.restore_status().ok());  // no file yet
+    Result<GenerationResult> result = SubmitOne(first, r, nullptr, nullptr, "alice").get();
+    ASSERT_TRUE(result.ok());
+    expected = result->tokens;
+  }
+  ASSERT_TRUE(std::filesystem::exists(path));
+  {
+    Scheduler second(*model_, *text_.tokenizer, options);
+    EXPECT_TRUE(second.restore_status().ok()) << second.restore_status().ToString();
+    Result<GenerationResult> again = SubmitOne(second, r, nullptr, nullptr, "alice").get();
+    ASSERT_TRUE(again.ok());
+    EXPECT_GT(again->cached_tokens, 0);
+    EXPECT_EQ(again->tokens, expected);
+    EXPECT_EQ(SubmitOne(second, r, nullptr, nullptr, "bob").get()->cached_tokens, 0);
+  }
+  options.fingerprint = "another model";
+  {
+    Scheduler foreign(*model_, *text_.tokenizer, options);
+    EXPECT_FALSE(foreign.restore_status().ok());
+    EXPECT_EQ(SubmitOne(foreign, r, nullptr, nullptr, "alice").get()->cached_tokens, 0);
+  }
+  options.fingerprint = "tiny model";
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(std::filesystem::file_size(path) / 2));
+    f.put('\x5a');
+  }
+  {
+    Scheduler damaged(*model_, *text_.tokenizer, options);
+    EXPECT_FALSE(damaged.restore_status().ok());
+    Result<GenerationResult> result = SubmitOne(damaged, r, nullptr, nullptr, "alice").get();
+    ASSERT_TRUE(result.ok());
+    EXPECT_EQ(result->cached_tokens, 0);
+    EXPECT_EQ(result->tokens, expected);
+  }
+  std::filesystem::remove(path);
 }
 
 TEST_F(SchedulerTest, ShutdownFinishesEveryJobAsCancelled) {

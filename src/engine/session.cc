@@ -9,6 +9,9 @@ namespace baleen {
 Session::Session(Model& model, int64_t n_ctx, int64_t n_batch)
     : model_(model), cache_(model.NewCache(n_ctx)), n_batch_(std::max<int64_t>(1, n_batch)) {}
 
+Session::Session(Model& model, std::unique_ptr<KvCache> cache, int64_t n_batch)
+    : model_(model), cache_(std::move(cache)), n_batch_(std::max<int64_t>(1, n_batch)) {}
+
 Status Session::Append(std::span<const int32_t> tokens, LogitsFor which, std::vector<float>* logits) {
   const int64_t pos = static_cast<int64_t>(tokens_.size()), n = static_cast<int64_t>(tokens.size());
   if (pos + n > n_ctx()) {

@@ -2,6 +2,8 @@
 // /detokenize. Everything but the page and /health needs an API key when keys are configured.
 #include "server/api_server.h"
 
+#include "base/sha256.h"
+
 #include <optional>
 
 #include "server/endpoints.h"
@@ -105,7 +107,12 @@ bool ApiServer::Authorized(HttpExchange& exchange) const {
     if (ConstantTimeEquals(given, keys[i])) match = i;  // every key compared: no early exit
   }
   if (match == keys.size()) return false;
-  exchange.set_principal("key" + std::to_string(match));  // the tenant whose caches this request may reuse
+  // The tenant whose cached prefixes this request may reuse: derived from the key itself (not its position in the
+  // list, so a persisted cache stays with its key across restarts and reordered key files), and a digest, so the key
+  // never appears in a cache file.
+  Sha256 sha;
+  sha.Update(std::span(reinterpret_cast<const uint8_t*>(keys[match].data()), keys[match].size()));
+  exchange.set_principal("key-" + Sha256::Hex(sha.Finish()).substr(0, 32));
   return true;
 }
 

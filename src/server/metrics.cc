@@ -79,17 +79,44 @@ void Metrics::AddTokens(int64_t prompt, int64_t generated) {
 
 std::string Metrics::Render(const SchedulerStats& stats) const {
   std::string out;
-  Header("baleen_requests_running", "Generations running in a slot.", "gauge", out);
+  Header("baleen_requests_running", "Generations running (in the engine's batch).", "gauge", out);
   Sample("baleen_requests_running", "", stats.running, out);
-  Header("baleen_requests_waiting", "Generations waiting for a slot.", "gauge", out);
+  Header("baleen_requests_waiting", "Generations waiting to run (queued or preempted).", "gauge", out);
   Sample("baleen_requests_waiting", "", stats.waiting, out);
   Header("baleen_slots", "Generations that can run at once (--parallel).", "gauge", out);
   Sample("baleen_slots", "", stats.slots, out);
-  Header("baleen_kv_cache_tokens", "Tokens held in the attention caches of all slots.", "gauge", out);
+  Header("baleen_kv_blocks", "Blocks of the paged KV cache.", "gauge", out);
+  Sample("baleen_kv_blocks", "", static_cast<double>(stats.kv_blocks), out);
+  Header("baleen_kv_blocks_free", "KV cache blocks nobody holds.", "gauge", out);
+  Sample("baleen_kv_blocks_free", "", static_cast<double>(stats.kv_blocks_free), out);
+  Header("baleen_kv_blocks_used", "KV cache blocks held by running generations or the prefix cache.", "gauge", out);
+  Sample("baleen_kv_blocks_used", "", static_cast<double>(stats.kv_blocks - stats.kv_blocks_free), out);
+  Header("baleen_prefix_cache_blocks", "KV cache blocks held by the prefix cache.", "gauge", out);
+  Sample("baleen_prefix_cache_blocks", "", static_cast<double>(stats.kv_blocks_prefix), out);
+  Header("baleen_kv_cache_tokens", "Positions the used KV cache blocks hold.", "gauge", out);
   Sample("baleen_kv_cache_tokens", "", static_cast<double>(stats.cached_tokens), out);
-  Header("baleen_kv_cache_usage_ratio", "Cached tokens over the slots' total context.", "gauge", out);
+  Header("baleen_kv_cache_usage_ratio", "Used KV cache blocks over all blocks.", "gauge", out);
   Sample("baleen_kv_cache_usage_ratio", "",
          stats.cache_capacity > 0 ? static_cast<double>(stats.cached_tokens) / stats.cache_capacity : 0.0, out);
+  Header("baleen_prefix_cache_hit_tokens_total", "Prompt tokens reused from the prefix cache.", "counter", out);
+  Sample("baleen_prefix_cache_hit_tokens_total", "", static_cast<double>(stats.prefix_hit_tokens), out);
+  Header("baleen_prefix_cache_miss_tokens_total", "Prompt tokens evaluated (not in the prefix cache).", "counter", out);
+  Sample("baleen_prefix_cache_miss_tokens_total", "", static_cast<double>(stats.prefix_miss_tokens), out);
+  const int64_t looked_up = stats.prefix_hit_tokens + stats.prefix_miss_tokens;
+  Header("baleen_prefix_cache_hit_ratio", "Hit tokens over all prompt tokens looked up.", "gauge", out);
+  Sample("baleen_prefix_cache_hit_ratio", "",
+         looked_up > 0 ? static_cast<double>(stats.prefix_hit_tokens) / static_cast<double>(looked_up) : 0.0, out);
+  Header("baleen_preemptions_total", "Generations preempted (KV blocks freed, recomputed later).", "counter", out);
+  Sample("baleen_preemptions_total", "", static_cast<double>(stats.preemptions), out);
+  Header("baleen_engine_steps_total", "Batched forward passes of the engine.", "counter", out);
+  Sample("baleen_engine_steps_total", "", static_cast<double>(stats.steps), out);
+  Header("baleen_engine_step_sequences_total", "Sequences summed over steps (divide by steps: batch size).", "counter",
+         out);
+  Sample("baleen_engine_step_sequences_total", "", static_cast<double>(stats.step_sequences), out);
+  Header("baleen_engine_step_tokens_total", "Tokens evaluated, summed over steps.", "counter", out);
+  Sample("baleen_engine_step_tokens_total", "", static_cast<double>(stats.step_tokens), out);
+  Header("baleen_engine_batch_sequences", "Sequences in the latest step.", "gauge", out);
+  Sample("baleen_engine_batch_sequences", "", stats.last_batch_sequences, out);
   Header("baleen_prompt_tokens_total", "Prompt tokens of finished generations.", "counter", out);
   Sample("baleen_prompt_tokens_total", "", static_cast<double>(prompt_tokens_.load()), out);
   Header("baleen_generation_tokens_total", "Generated tokens.", "counter", out);

@@ -19,6 +19,15 @@ Status Serve(LoadedModel& model, const ServeOptions& options, const std::functio
   ASSIGN_OR_RETURN(ChatPromptBuilder prompts, ChatPromptBuilder::Create(model, options.chat_format));
   Metrics metrics;
   Scheduler scheduler(*model.model, *model.text.tokenizer, options.scheduler);
+  if (!options.scheduler.cache_file.empty()) {
+    if (scheduler.restore_status().ok()) {
+      std::fprintf(stderr, "baleen: prefix cache restored from %s (%lld blocks)\n", options.scheduler.cache_file.c_str(),
+                   static_cast<long long>(scheduler.Stats().kv_blocks_prefix));
+    } else if (scheduler.restore_status().code() != StatusCode::kNotFound) {
+      std::fprintf(stderr, "baleen: warning: prefix cache not restored, starting empty: %s\n",
+                   scheduler.restore_status().ToString().c_str());
+    }
+  }
   ServerContext context{.model = model,
                         .scheduler = scheduler,
                         .metrics = metrics,

@@ -19,7 +19,11 @@ constexpr const char* kServeUsage =
     "  --api-key KEY     require this key (Authorization: Bearer KEY) on every endpoint but /health and the page;\n"
     "                    repeatable\n"
     "  --api-key-file F  keys, one per line (# comments and blank lines ignored)\n"
-    "  --parallel N      generations that run at once (default 4)\n"
+    "  --parallel N      generations that run at once, batched in one forward pass per step (default 4)\n"
+    "  --kv-size TOKENS  positions in the shared paged KV cache (default: parallel × ctx); the prefix cache\n"
+    "                    keeps what running requests do not need\n"
+    "  --cache-dir DIR   keep the prefix cache in DIR across restarts (checked against the model on load)\n"
+    "  --no-prefix-cache never reuse the KV cache of earlier requests\n"
     "  --queue N         requests that may wait for a slot (default 64); beyond it: 429 with Retry-After\n"
     "  --alias NAME      the model name clients see (default: the file name without .gguf)\n"
     "  --chat-format F   a built-in chat template instead of the file's\n"
@@ -31,7 +35,17 @@ struct ServeArgs {
   ModelArgs model;
   ServeOptions serve;
   std::vector<std::string> key_files;
+  std::string cache_dir;
 };
+
+// The prefix cache's file for this model inside --cache-dir (created, private to the user, if missing).
+Result<std::string> PrefixCacheFile(const std::string& dir, const std::string& fingerprint) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return InvalidArgument("--cache-dir " + dir + ": " + ec.message());
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
+  return (std::filesystem::path(dir) / ("prefix-cache-" + fingerprint.substr(0, 16) + ".bin")).string();
+}
 
 Status ReadKeyFile(const std::string& path, std::vector<std::string>& keys) {
   ASSIGN_OR_RETURN(std::string text, ReadFile(path));
@@ -60,13 +74,18 @@ int ParseServeArgs(const std::vector<std::string>& args, ServeArgs& a) {
       if (!error.empty()) return Usage(kServeUsage, error);
       continue;
     }
+    if (arg == "--no-prefix-cache") {
+      a.serve.scheduler.prefix_cache = false;
+      continue;
+    }
     if (arg == "--log-content" || arg == "--no-thinking") {
       (arg == "--log-content" ? a.serve.settings.log_content : a.serve.settings.default_thinking) =
           arg == "--log-content";
       continue;
     }
     if (arg.starts_with("-") && !TakeValue(args, i, value)) return Usage(kServeUsage, arg + " needs a value");
-    const bool numeric = arg == "--port" || arg == "--parallel" || arg == "--queue" || arg == "--max-body";
+    const bool numeric =
+        arg == "--port" || arg == "--parallel" || arg == "--queue" || arg == "--max-body" || arg == "--kv-size";
     if (numeric && (!ParseInt(value, number) || number < 0 || (arg != "--port" && number == 0) ||
                     (arg == "--port" && number > 65535))) {
       return Usage(kServeUsage, arg + " needs a " + (arg == "--port" ? "port number" : "positive number"));
@@ -78,6 +97,8 @@ int ParseServeArgs(const std::vector<std::string>& args, ServeArgs& a) {
     else if (arg == "--parallel") a.serve.scheduler.n_slots = static_cast<int>(std::min<int64_t>(number, 256));
     else if (arg == "--queue") a.serve.scheduler.max_queue = static_cast<int>(std::min<int64_t>(number, 100000));
     else if (arg == "--max-body") a.serve.http.max_body_bytes = static_cast<size_t>(number);
+    else if (arg == "--kv-size") a.serve.scheduler.kv_tokens = std::min<int64_t>(number, int64_t{1} << 30);
+    else if (arg == "--cache-dir") a.cache_dir = value;
     else if (arg == "--alias") a.serve.settings.model_id = value;
     else if (arg == "--chat-format") a.serve.chat_format = value;
     else if (arg.starts_with("-")) return Usage(kServeUsage, "unknown option " + arg);
@@ -109,6 +130,12 @@ int RunServe(const std::vector<std::string>& args) {
   scheduler.n_ctx = m.n_ctx;
   if (a.model.n_ctx == 0 && m.n_ctx_capped) scheduler.n_ctx = std::max<int64_t>(2048, m.n_ctx / scheduler.n_slots);
   scheduler.n_batch = a.model.n_batch;
+  if (!a.cache_dir.empty() && scheduler.prefix_cache) {
+    scheduler.fingerprint = ModelFingerprint(m);
+    Result<std::string> file = PrefixCacheFile(a.cache_dir, scheduler.fingerprint);
+    if (!file.ok()) return Fail(file.status());
+    scheduler.cache_file = *file;
+  }
   if (a.serve.settings.model_id.empty()) a.serve.settings.model_id = std::filesystem::path(a.model.path).stem().string();
   if (a.serve.settings.api_keys.empty() && a.serve.http.host != "127.0.0.1" && a.serve.http.host != "::1") {
     std::fprintf(stderr, "baleen: warning: listening on %s without --api-key: anyone who can reach it can use it\n",
@@ -117,9 +144,12 @@ int RunServe(const std::vector<std::string>& args) {
   const Status status = Serve(m, a.serve, [&](uint16_t port) {
     const std::string host = a.serve.http.host.find(':') != std::string::npos ? "[" + a.serve.http.host + "]"
                                                                                : a.serve.http.host;
-    std::printf("baleen: serving %s at http://%s:%u/ (chat page; OpenAI API under /v1) · %d slots × ctx %lld\n",
+    const int64_t kv = scheduler.kv_tokens > 0 ? scheduler.kv_tokens : scheduler.n_slots * scheduler.n_ctx;
+    std::printf("baleen: serving %s at http://%s:%u/ (chat page; OpenAI API under /v1) · %d parallel × ctx %lld, "
+                "KV cache %lld positions%s\n",
                 a.serve.settings.model_id.c_str(), host.c_str(), port, scheduler.n_slots,
-                static_cast<long long>(scheduler.n_ctx));
+                static_cast<long long>(scheduler.n_ctx), static_cast<long long>(kv),
+                scheduler.prefix_cache ? " with prefix cache" : "");
     std::fflush(stdout);
   });
   if (!status.ok()) return Fail(status);
