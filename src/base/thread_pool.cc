@@ -59,7 +59,7 @@ void ThreadPool::RunChunks(uint32_t generation, int thread) {
   while (true) {
     if ((claim & ~0xffffffffull) != tag) return;  // a later job: ours is over
     const int64_t chunk = static_cast<int64_t>(claim & 0xffffffffull);
-    if (chunk >= n_chunks_.load(std::memory_order_relaxed)) return;
+    if (chunk >= n_chunks_.load(std::memory_order_acquire)) return;
     if (!next_.compare_exchange_weak(claim, claim + 1, std::memory_order_acq_rel)) continue;
     const int64_t begin = chunk * grain_;
     (*body_)(begin, std::min(n_, begin + grain_), thread);
@@ -104,12 +104,19 @@ void ThreadPool::ParallelFor(int64_t n, int64_t grain, const Body& fn) {
   // One loop at a time: the job state below is shared. Callers on different threads (the server's engine thread and
   // a test's main thread, say) take turns instead of corrupting each other's loop.
   std::lock_guard caller_lock(caller_mutex_);
+  // Close the previous job's counter first: a worker that read its last (exhausted) claim and is preempted before
+  // comparing it with n_chunks_ would otherwise see this job's larger count, win its compare-exchange on the
+  // unchanged counter and run this job's body with a chunk that also runs normally (twice, and possibly after this
+  // call returned). After this store its compare-exchange fails. The release on n_chunks_ (acquire in RunChunks)
+  // orders this store before the new count for any worker that reads it.
+  const uint32_t previous = generation_.load(std::memory_order_relaxed);
+  next_.store((static_cast<uint64_t>(previous) << 32) | 0xffffffffull, std::memory_order_relaxed);
   body_ = &fn;
   n_ = n;
   grain_ = grain;
-  n_chunks_.store(n_chunks, std::memory_order_relaxed);
+  n_chunks_.store(n_chunks, std::memory_order_release);
   completed_.store(0, std::memory_order_relaxed);
-  const uint32_t generation = generation_.load(std::memory_order_relaxed) + 1;
+  const uint32_t generation = previous + 1;
   next_.store(static_cast<uint64_t>(generation) << 32, std::memory_order_release);
   generation_.store(generation);
   if (sleepers_.load() > 0) generation_.notify_all();

@@ -2,6 +2,8 @@
 #include "base/thread_pool.h"
 
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -49,6 +51,28 @@ TEST(ThreadPool, NestedLoopsRunSeriallyInsideTheBody) {
     });
   });
   EXPECT_EQ(inner.load(), 40);
+}
+
+// Back-to-back loops of alternating sizes, more threads than cores: every chunk runs exactly once and no body runs
+// after its ParallelFor returned. (A worker holding the previous loop's exhausted claim once ran a chunk of the next
+// loop a second time when it was preempted at the wrong instruction; this pattern is what exposed it, though only a
+// preemption inside a few instructions makes it fail.)
+TEST(ThreadPool, EveryChunkRunsOnceAndNothingRunsAfterReturn) {
+  ThreadPool pool(4);
+  const auto end_time = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+  std::atomic<int> late{0};
+  for (int job = 0; std::chrono::steady_clock::now() < end_time; ++job) {
+    const int64_t n = job % 2 ? 2 : 64;
+    auto hits = std::make_shared<std::vector<std::atomic<int>>>(static_cast<size_t>(n));
+    auto returned = std::make_shared<std::atomic<bool>>(false);
+    pool.ParallelFor(n, 1, [hits, returned, &late](int64_t begin, int64_t end, int) {
+      for (int64_t i = begin; i < end; ++i) (*hits)[static_cast<size_t>(i)].fetch_add(1);
+      if (returned->load()) late.fetch_add(1);
+    });
+    returned->store(true);
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ((*hits)[static_cast<size_t>(i)].load(), 1) << "job " << job;
+  }
+  EXPECT_EQ(late.load(), 0);
 }
 
 TEST(ThreadPool, GlobalPoolResizes) {
