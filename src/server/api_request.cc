@@ -135,6 +135,7 @@ void ParseCommon(const Fields& f, const RequestLimits& limits, int64_t min_token
   ParseStop(f, limits, &out->stop);
   f.Int("n", {1, limits.max_n}, &out->n);
   f.String("user", &out->user);
+  f.Bool("ignore_eos", &out->ignore_eos);
 }
 
 // --- chat messages ---

@@ -49,6 +49,7 @@ struct CommonParams {
   std::vector<std::string> stop;  // a string or a list of strings; empty strings rejected
   int n = 1;
   std::string user;
+  bool ignore_eos = false;  // llama.cpp's extension: generate through end-of-text tokens (benchmarks)
 };
 
 struct ChatParams {

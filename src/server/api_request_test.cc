@@ -158,7 +158,7 @@ TEST(ChatParamsTest, EveryFieldGiven) {
   const Json body = Chat(Json::parse(R"({
     "stream": true, "stream_options": {"include_usage": true}, "max_tokens": 50, "temperature": 0.5, "top_p": 0.9,
     "top_k": 40, "min_p": 0.05, "presence_penalty": 0.5, "frequency_penalty": -0.5, "repetition_penalty": 1.1,
-    "logit_bias": {"50256": -100, "7": 2.5}, "stop": ["\n\n", "END"], "n": 3, "seed": 1234, "user": "u-1",
+    "logit_bias": {"50256": -100, "7": 2.5}, "stop": ["\n\n", "END"], "n": 3, "seed": 1234, "user": "u-1", "ignore_eos": true,
     "logprobs": true, "top_logprobs": 5, "response_format": {"type": "json_object"}, "parallel_tool_calls": false,
     "thinking": {"type": "enabled"}})"));
   ChatParams out;
@@ -182,6 +182,7 @@ TEST(ChatParamsTest, EveryFieldGiven) {
   EXPECT_EQ(c.sampling.seed, 1234u);
   EXPECT_TRUE(c.seed_given);
   EXPECT_EQ(c.user, "u-1");
+  EXPECT_TRUE(c.ignore_eos);
   EXPECT_TRUE(out.logprobs);
   EXPECT_EQ(out.top_logprobs, 5);
   EXPECT_TRUE(out.json_object);
@@ -314,7 +315,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadField{R"({"stop": [null]})", "stop[0]", "invalid_type"}, BadField{R"({"n": 0})", "n", "invalid_value"},
         BadField{R"({"n": 9})", "n", "invalid_value"}, BadField{R"({"n": "2"})", "n", "invalid_type"},
         BadField{R"({"seed": "1"})", "seed", "invalid_type"}, BadField{R"({"seed": 1.5})", "seed", "invalid_type"},
-        BadField{R"({"seed": true})", "seed", "invalid_type"}, BadField{R"({"user": 5})", "user", "invalid_type"}));
+        BadField{R"({"seed": true})", "seed", "invalid_type"}, BadField{R"({"user": 5})", "user", "invalid_type"},
+        BadField{R"({"ignore_eos": 1})", "ignore_eos", "invalid_type"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Chat, ChatBadFieldTest,

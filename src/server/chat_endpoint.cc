@@ -69,6 +69,7 @@ std::variant<ChatPlan, ApiError> Plan(const ServerContext& context, const ChatPa
     r.sampling = common.sampling;
     r.sampling.seed = SeedFor(common, i);
     r.max_tokens = common.max_tokens;  // the end of the context stops it too ("length")
+    r.ignore_eos = common.ignore_eos;
     r.stop = common.stop;
     r.output.starts_in_reasoning = prompt->starts_in_reasoning;
     r.output.parse_tool_calls = plan.tools.is_array() && !plan.tools.empty();

@@ -127,6 +127,7 @@ std::variant<CompletionPlan, ApiError> Plan(const ServerContext& context, const 
       r.sampling = common.sampling;
       r.sampling.seed = common.seed_given ? common.sampling.seed + static_cast<uint64_t>(i) : rng();
       r.max_tokens = common.max_tokens < 0 ? 16 : common.max_tokens;  // OpenAI's default for completions
+      r.ignore_eos = common.ignore_eos;
       r.stop = common.stop;
       r.output.parse_reasoning = false;  // a raw continuation: all of it is text
       r.output.parse_tool_calls = false;
