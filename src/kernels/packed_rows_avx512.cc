@@ -19,6 +19,15 @@ BALEEN_VNNI inline __m512i Broadcast4(const int8_t* p) {
   return _mm512_set1_epi32(v);
 }
 
+// Asks for `bytes` of a group's weights `distance` bytes ahead of p. Each group is one contiguous stream, but with
+// few tokens per pass the hardware prefetcher alone leaves the kernel waiting on memory: prefetching about two
+// super-blocks ahead made 8- and 16-token passes 20-30% faster (1.5B Q4_K pp8 200 -> 262 t/s) and decode 16%.
+// (Q8_0, whose kernel moves twice the bytes per product, gained nothing at 8 tokens and lost 8% at 512: not used.)
+inline void PrefetchAhead(const uint8_t* p, int64_t distance, int64_t bytes) {
+  const char* ahead = reinterpret_cast<const char*>(p) + distance;
+  for (int64_t line = 0; line < bytes; line += 64) _mm_prefetch(ahead + line, _MM_HINT_T0);
+}
+
 BALEEN_VNNI inline __m512 HalfVector(const uint8_t* p) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
@@ -114,6 +123,7 @@ struct PackedQ4_K {
       }
 #pragma GCC unroll 1
       for (int j = 0; j < 8; ++j) {
+        for (int g = 0; g < G; ++g) PrefetchAhead(block[g], 2 * kBlockBytes + j * (kBlockBytes / 8), kBlockBytes / 8);
         __m512i s[G][T];
         for (auto& row : s) {
           for (auto& v : row) v = _mm512_setzero_si512();
@@ -203,6 +213,7 @@ struct PackedQ6_K {
       __m512i total[T];
       for (auto& s : total) s = _mm512_setzero_si512();
       for (int j = 0; j < 8; ++j) {
+        PrefetchAhead(block, 2 * kBlockBytes + j * (kBlockBytes / 8), kBlockBytes / 8);
         __m512i codes[8];
         Codes(block, j, codes);
         __m512i scales[2];
