@@ -77,7 +77,8 @@ Result<std::unique_ptr<LoadedModel>> OpenModel(const std::string& path, const Lo
   Result<std::unique_ptr<Model>> model =
       LoadModel(*m->gguf, m->config,
                 ModelOptions{.mla_mode = options.mla_mode, .repack = options.repack,
-                             .release_packed_sources = !IsModelFolder(path)});  // a GGUF: tensors in its mapping
+                             .release_packed_sources = !IsModelFolder(path),  // a GGUF: tensors in its mapping
+                             .cache_type = options.cache_type});
   if (!model.ok()) return model.status().WithContext(path);
   m->model = std::move(model).value();
   Result<TextAssets> text = IsModelFolder(path) ? LoadTextAssetsFromHfDir(path) : LoadTextAssets(*m->gguf);
@@ -132,7 +133,7 @@ std::string ModelFingerprint(const LoadedModel& model) {
   };
   const CacheGeometry g = model.model->cache_geometry();
   text("baleen kv v1 " + std::to_string(kKvBlockTokens) + " " + std::to_string(g.n_layers) + " " +
-       std::to_string(g.k_width) + " " + std::to_string(g.v_width));
+       std::to_string(g.k_width) + " " + std::to_string(g.v_width) + " " + KvCacheTypeName(g.type));
   for (const GgufTensorInfo* t : model.gguf->tensors()) {
     std::string shape;
     for (int64_t d : t->dims) shape += std::to_string(d) + ",";

@@ -19,6 +19,7 @@ struct LoadOptions {
   int64_t n_ctx = 0;  // 0: the trained context, capped so the cache stays memory-safe
   MlaMode mla_mode = MlaMode::kAuto;
   bool repack = true;  // ModelOptions::repack
+  KvCacheType cache_type = KvCacheType::kF32;  // ModelOptions::cache_type
   // Called with (bytes done, bytes total) while the weights are paged in; empty: no pre-faulting. Files larger
   // than 80% of the available memory are never pre-faulted.
   std::function<void(uint64_t, uint64_t)> progress;

@@ -3,10 +3,13 @@
 // the compiler.
 #include "kernels/attention.h"
 
+#include <cstdint>
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
 
+#include "base/float16.h"
 #include "kernels/cpu_features.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
@@ -15,8 +18,17 @@
 namespace baleen {
 namespace {
 
+// 16 elements of a cached row as F32.
+__attribute__((target("avx512f"))) inline __m512 Load16(const float* p) { return _mm512_loadu_ps(p); }
+__attribute__((target("avx512f"))) inline __m512 Load16(const uint16_t* p) {
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+}
+inline float Value(float x) { return x; }
+inline float Value(uint16_t h) { return Fp16ToFloat(h); }
+
 // s[r][c] = q[r] · k[c] for 4 rows × 4 keys (pointers may repeat at the edges).
-__attribute__((target("avx512f"))) void Dot4x4Avx512(const float* const* q, const float* const* k, int64_t d,
+template <typename E>
+__attribute__((target("avx512f"))) void Dot4x4Avx512(const float* const* q, const E* const* k, int64_t d,
                                                       float s[4][4]) {
   __m512 acc[4][4];
   for (auto& row : acc) {
@@ -25,7 +37,7 @@ __attribute__((target("avx512f"))) void Dot4x4Avx512(const float* const* q, cons
   int64_t i = 0;
   for (; i + 16 <= d; i += 16) {
     __m512 kv[4];
-    for (int c = 0; c < 4; ++c) kv[c] = _mm512_loadu_ps(k[c] + i);
+    for (int c = 0; c < 4; ++c) kv[c] = Load16(k[c] + i);
     for (int r = 0; r < 4; ++r) {
       const __m512 qv = _mm512_loadu_ps(q[r] + i);
       for (int c = 0; c < 4; ++c) acc[r][c] = _mm512_fmadd_ps(qv, kv[c], acc[r][c]);
@@ -34,7 +46,7 @@ __attribute__((target("avx512f"))) void Dot4x4Avx512(const float* const* q, cons
   for (int r = 0; r < 4; ++r) {
     for (int c = 0; c < 4; ++c) {
       float tail = 0.0f;
-      for (int64_t j = i; j < d; ++j) tail += q[r][j] * k[c][j];
+      for (int64_t j = i; j < d; ++j) tail += q[r][j] * Value(k[c][j]);
       s[r][c] = simd::HorizontalSum(acc[r][c], tail);
     }
   }
@@ -46,18 +58,28 @@ void Dot4x4Portable(const float* const* q, const float* const* k, int64_t d, flo
   }
 }
 
+// F16 keys on the portable path: widened to F32 first (once per key for the four rows).
+void Dot4x4Portable(const float* const* q, const uint16_t* const* k, int64_t d, float s[4][4]) {
+  std::vector<float> wide(static_cast<size_t>(d));
+  for (int c = 0; c < 4; ++c) {
+    for (int64_t j = 0; j < d; ++j) wide[static_cast<size_t>(j)] = Fp16ToFloat(k[c][j]);
+    for (int r = 0; r < 4; ++r) s[r][c] = DotF32(q[r], wide.data(), d);
+  }
+}
+
 // out[r][0..dv) += Σ_s p[r][s0 + s] v_s for s in [0, count), value s at v + s · ldv, for the first nr of 4 rows (the
 // rest repeat row nr − 1). Every output element adds its terms in key order, so splitting the keys into ranges (cache
 // blocks, chunks) changes no bit.
+template <typename E>
 __attribute__((target("avx512f"))) void WeightedSumAdd4Avx512(const float* const* p, int64_t s0, int64_t count,
-                                                               const float* v, int64_t ldv, int64_t dv,
+                                                               const E* v, int64_t ldv, int64_t dv,
                                                                float* const* out, int nr) {
   int64_t j = 0;
   for (; j + 16 <= dv; j += 16) {
     __m512 acc[4];
     for (int r = 0; r < 4; ++r) acc[r] = _mm512_loadu_ps(out[r] + j);
     for (int64_t s = 0; s < count; ++s) {
-      const __m512 vs = _mm512_loadu_ps(v + s * ldv + j);
+      const __m512 vs = Load16(v + s * ldv + j);
       for (int r = 0; r < 4; ++r) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(p[r][s0 + s]), vs, acc[r]);
     }
     for (int r = 0; r < nr; ++r) _mm512_storeu_ps(out[r] + j, acc[r]);
@@ -65,7 +87,7 @@ __attribute__((target("avx512f"))) void WeightedSumAdd4Avx512(const float* const
   for (; j < dv; ++j) {
     for (int r = 0; r < nr; ++r) {
       float sum = out[r][j];
-      for (int64_t s = 0; s < count; ++s) sum = std::fma(p[r][s0 + s], v[s * ldv + j], sum);
+      for (int64_t s = 0; s < count; ++s) sum = std::fma(p[r][s0 + s], Value(v[s * ldv + j]), sum);
       out[r][j] = sum;
     }
   }
@@ -78,6 +100,15 @@ void WeightedSumAdd4Portable(const float* const* p, int64_t s0, int64_t count, c
   }
 }
 
+void WeightedSumAdd4Portable(const float* const* p, int64_t s0, int64_t count, const uint16_t* v, int64_t ldv,
+                             int64_t dv, float* const* out, int nr) {
+  std::vector<float> wide(static_cast<size_t>(dv));
+  for (int64_t s = 0; s < count; ++s) {
+    for (int64_t j = 0; j < dv; ++j) wide[static_cast<size_t>(j)] = Fp16ToFloat(v[s * ldv + j]);
+    for (int r = 0; r < nr; ++r) AxpyF32(p[r][s0 + s], wide.data(), out[r], dv);
+  }
+}
+
 bool UseAvx512() { return KernelIsa() >= IsaLevel::kAvx512; }
 
 }  // namespace
@@ -87,11 +118,16 @@ bool UseAvx512() { return KernelIsa() >= IsaLevel::kAvx512; }
 // once per 4-row tile. With MLA all heads share the cache rows, so decoding reads the latent cache once per token.
 constexpr int64_t kRowBlock = 64, kKeyChunk = 64;
 
-void AttendRows(const AttentionRows& rows, const CacheRows& k, int64_t d, const CacheRows& v, int64_t dv, float scale,
-                std::vector<float>& scratch) {
+namespace {
+
+template <typename E>
+void AttendRowsOf(const AttentionRows& rows, const CacheRows& k, int64_t d, const CacheRows& v, int64_t dv, float scale,
+                  std::vector<float>& scratch) {
+  using DotFn = void (*)(const float* const*, const E* const*, int64_t, float[4][4]);
+  using SumFn = void (*)(const float* const*, int64_t, int64_t, const E*, int64_t, int64_t, float* const*, int);
   const bool avx512 = UseAvx512();
-  const auto dot = avx512 ? Dot4x4Avx512 : Dot4x4Portable;
-  const auto weighted_sum = avx512 ? WeightedSumAdd4Avx512 : WeightedSumAdd4Portable;
+  const DotFn dot = avx512 ? DotFn{Dot4x4Avx512<E>} : DotFn{Dot4x4Portable};
+  const SumFn weighted_sum = avx512 ? SumFn{WeightedSumAdd4Avx512<E>} : SumFn{WeightedSumAdd4Portable};
   for (int64_t b0 = 0; b0 < rows.n_rows; b0 += kRowBlock) {
     const int64_t b1 = std::min(rows.n_rows, b0 + kRowBlock);
     int64_t max_keys = 0;  // of the block
@@ -117,8 +153,8 @@ void AttendRows(const AttentionRows& rows, const CacheRows& k, int64_t d, const 
         float* p[4];
         const int64_t tile_keys = tile(r0, q, out, p).second;
         for (int64_t s0 = c0; s0 < std::min(c0 + kKeyChunk, tile_keys); s0 += 4) {
-          const float* keys[4];
-          for (int c = 0; c < 4; ++c) keys[c] = k.Row(std::min(s0 + c, tile_keys - 1));
+          const E* keys[4];
+          for (int c = 0; c < 4; ++c) keys[c] = k.Row<E>(std::min(s0 + c, tile_keys - 1));
           float s[4][4];
           dot(q, keys, d, s);
           for (int r = 0; r < 4; ++r) {
@@ -142,7 +178,7 @@ void AttendRows(const AttentionRows& rows, const CacheRows& k, int64_t d, const 
         const int64_t c1 = std::min(c0 + kKeyChunk, tile_keys);
         for (int64_t s = c0; s < c1;) {  // one run of contiguous value rows at a time
           const int64_t run_end = std::min(c1, v.BlockEnd(s));
-          weighted_sum(p, s, run_end - s, v.Row(s), v.ld, dv, out, nr);
+          weighted_sum(p, s, run_end - s, v.Row<E>(s), v.ld, dv, out, nr);
           s = run_end;
         }
       }
@@ -150,10 +186,23 @@ void AttendRows(const AttentionRows& rows, const CacheRows& k, int64_t d, const 
   }
 }
 
+}  // namespace
+
+void AttendRows(const AttentionRows& rows, const CacheRows& k, int64_t d, const CacheRows& v, int64_t dv, float scale,
+                std::vector<float>& scratch) {
+  if (k.f16) {
+    AttendRowsOf<uint16_t>(rows, k, d, v, dv, scale, scratch);
+  } else {
+    AttendRowsOf<float>(rows, k, d, v, dv, scale, scratch);
+  }
+}
+
 void AttendRows(const AttentionRows& rows, const float* k, int64_t ldk, int64_t d, const float* v, int64_t ldv,
                 int64_t dv, float scale, std::vector<float>& scratch) {
   constexpr int kWhole = 62;  // one block holds every row
-  AttendRows(rows, CacheRows{&k, kWhole, ldk, 0}, d, CacheRows{&v, kWhole, ldv, 0}, dv, scale, scratch);
+  const void* k_base = k;
+  const void* v_base = v;
+  AttendRows(rows, CacheRows{&k_base, kWhole, ldk, 0}, d, CacheRows{&v_base, kWhole, ldv, 0}, dv, scale, scratch);
 }
 
 }  // namespace baleen

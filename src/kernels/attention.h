@@ -16,22 +16,26 @@ struct AttentionRows {
   int64_t n_rows = 0;
 };
 
-// Rows of a cache kept in blocks of 2^block_shift positions (a paged KV cache): row s starts at
-// blocks[s >> block_shift] + (s mod 2^block_shift) · ld + offset. Rows inside one block are contiguous.
+// Rows of a cache kept in blocks of 2^block_shift positions (a paged KV cache): row s starts `offset` elements into
+// row (s mod 2^block_shift) of blocks[s >> block_shift], rows `ld` elements apart. Elements are F32, or F16 when
+// `f16` is set. Rows inside one block are contiguous.
 struct CacheRows {
-  const float* const* blocks = nullptr;
+  const void* const* blocks = nullptr;
   int block_shift = 0;
   int64_t ld = 0, offset = 0;
+  bool f16 = false;
 
-  const float* Row(int64_t s) const {
-    return blocks[s >> block_shift] + (s & ((int64_t{1} << block_shift) - 1)) * ld + offset;
+  template <typename E>
+  const E* Row(int64_t s) const {
+    return static_cast<const E*>(blocks[s >> block_shift]) + (s & ((int64_t{1} << block_shift) - 1)) * ld + offset;
   }
   // One past the last row of the block holding row s.
   int64_t BlockEnd(int64_t s) const { return ((s >> block_shift) + 1) << block_shift; }
 };
 
 // out_i = Σ_s softmax_s(scale · q_i · k_s) v_s over s < n_keys[i]; keys have d floats, values dv. `scratch` is reused
-// across calls (scores of the rows). The arithmetic does not depend on how the rows are split into blocks.
+// across calls (scores of the rows). The arithmetic does not depend on how the rows are split into blocks. F16 rows are
+// widened to F32 as they are loaded; keys and values must have the same element type.
 void AttendRows(const AttentionRows& rows, const CacheRows& k, int64_t d, const CacheRows& v, int64_t dv, float scale,
                 std::vector<float>& scratch);
 

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "base/float16.h"
 #include "formats/quants/quants.h"
 #include "kernels/attention.h"
 #include "kernels/cpu_features.h"
@@ -240,19 +241,44 @@ void ExpectAttentionMatches(int64_t n_rows, int64_t n_keys_max, uint32_t seed) {
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), rng);
   std::vector<float> k_paged(n_blocks * 4 * kLdk), v_paged(n_blocks * 4 * kLdv), paged_out(out.size());
-  std::vector<const float*> k_bases(n_blocks), v_bases(n_blocks);
+  std::vector<const void*> k_bases(n_blocks), v_bases(n_blocks);
   for (int64_t b = 0; b < n_blocks; ++b) {
-    k_bases[b] = &k_paged[order[b] * 4 * kLdk];
-    v_bases[b] = &v_paged[order[b] * 4 * kLdv];
+    float* k_block = &k_paged[order[b] * 4 * kLdk];
+    float* v_block = &v_paged[order[b] * 4 * kLdv];
+    k_bases[b] = k_block, v_bases[b] = v_block;
     for (int64_t r = 0; r < 4 && b * 4 + r < n_keys_max; ++r) {
-      std::copy_n(&k[(b * 4 + r) * kLdk], kLdk, const_cast<float*>(k_bases[b]) + r * kLdk);
-      std::copy_n(&v[(b * 4 + r) * kLdv], kLdv, const_cast<float*>(v_bases[b]) + r * kLdv);
+      std::copy_n(&k[(b * 4 + r) * kLdk], kLdk, k_block + r * kLdk);
+      std::copy_n(&v[(b * 4 + r) * kLdv], kLdv, v_block + r * kLdv);
     }
   }
   for (int64_t i = 0; i < n_rows; ++i) out_rows[i] = &paged_out[i * kDv];
   AttendRows({q_rows.data(), n_keys.data(), out_rows.data(), n_rows}, CacheRows{k_bases.data(), kShift, kLdk, 0}, kD,
              CacheRows{v_bases.data(), kShift, kLdv, 0}, kDv, scale, scratch);
   ASSERT_EQ(std::memcmp(paged_out.data(), out.data(), out.size() * 4), 0);
+
+  // F16 blocks: the formula on the rounded keys and values, within F32 accumulation error.
+  std::vector<uint16_t> k16(k_paged.size()), v16(v_paged.size());
+  for (size_t i = 0; i < k16.size(); ++i) k16[i] = FloatToFp16(k_paged[i]);
+  for (size_t i = 0; i < v16.size(); ++i) v16[i] = FloatToFp16(v_paged[i]);
+  for (int64_t b = 0; b < n_blocks; ++b) k_bases[b] = &k16[order[b] * 4 * kLdk], v_bases[b] = &v16[order[b] * 4 * kLdv];
+  CacheRows k_rows{k_bases.data(), kShift, kLdk, 0, /*f16=*/true}, v_rows{v_bases.data(), kShift, kLdv, 0, true};
+  AttendRows({q_rows.data(), n_keys.data(), out_rows.data(), n_rows}, k_rows, kD, v_rows, kDv, scale, scratch);
+  for (int64_t i = 0; i < n_rows; ++i) {
+    std::vector<double> p(n_keys[i]);
+    double max = -1e300, sum = 0.0;
+    for (int64_t s = 0; s < n_keys[i]; ++s) {
+      double dot = 0.0;
+      for (int64_t j = 0; j < kD; ++j) dot += double(q[i * kD + j]) * Fp16ToFloat(k_rows.Row<uint16_t>(s)[j]);
+      p[s] = dot * scale;
+      max = std::max(max, p[s]);
+    }
+    for (double& x : p) sum += (x = std::exp(x - max));
+    for (int64_t j = 0; j < kDv; ++j) {
+      double expected = 0.0;
+      for (int64_t s = 0; s < n_keys[i]; ++s) expected += p[s] / sum * Fp16ToFloat(v_rows.Row<uint16_t>(s)[j]);
+      ASSERT_NEAR(paged_out[i * kDv + j], expected, 1e-5) << "f16, row " << i << ", column " << j;
+    }
+  }
 }
 
 TEST(AttentionTest, MatchesTheFormulaAndRowsAreIndependent) {

@@ -88,7 +88,7 @@ class Deepseek2Model : public Model {
     return Status::Ok();
   }
 
-  CacheGeometry cache_geometry() const override {
+  CacheGeometry CacheRowsPerPosition() const override {
     return {config_.n_layers, config_.mla.kv_lora_rank + config_.mla.qk_rope_head_dim, 0};
   }
 

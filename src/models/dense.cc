@@ -29,7 +29,7 @@ class DenseModel : public Model {
   DenseModel(ModelConfig config, ModelOptions options) : Model(std::move(config), options) {}
 
   Status Load(const WeightLoader& w);
-  CacheGeometry cache_geometry() const override {
+  CacheGeometry CacheRowsPerPosition() const override {
     const int64_t width = config_.n_kv_heads * config_.head_dim;
     return {config_.n_layers, width, width};
   }
@@ -120,14 +120,14 @@ void DenseModel::Attention(const DenseLayer& l, int64_t layer, const float* xn, 
   };
   constexpr int64_t kTokenBlock = 16;
   std::vector<Item> blocks;
-  std::vector<std::vector<const float*>> k_bases(batch.chunks.size()), v_bases(batch.chunks.size());
+  std::vector<std::vector<const void*>> k_bases(batch.chunks.size()), v_bases(batch.chunks.size());
   std::vector<CacheRows> k_rows, v_rows;
   for (size_t ci = 0; ci < batch.chunks.size(); ++ci) {
     KvCache& cache = *batch.chunks[ci].cache;
     const int64_t first = batch.first_row[ci], end = first + batch.rows(ci);
     for (int64_t t = first; t < end; ++t) {
-      std::copy_n(&k[t * kv_width], kv_width, cache.K(layer, batch.positions[t]));
-      std::copy_n(&v[t * kv_width], kv_width, cache.V(layer, batch.positions[t]));
+      cache.StoreK(layer, batch.positions[t], &k[t * kv_width]);
+      cache.StoreV(layer, batch.positions[t], &v[t * kv_width]);
     }
     for (int64_t t0 = first; t0 < end; t0 += kTokenBlock) blocks.push_back({ci, t0, std::min(end, t0 + kTokenBlock)});
     k_rows.push_back(cache.KRows(layer, 0, k_bases[ci]));

@@ -1,16 +1,21 @@
-// KvBlockPool storage and KvCache's views of it. Large `new float[]` allocations come from mmap, untouched until
+// KvBlockPool storage and KvCache's views of it. Large `new std::byte[]` allocations come from mmap, untouched until
 // written.
 #include "models/kv_cache.h"
 
+#include <cstring>
 #include <numeric>
 
+#include "base/float16.h"
+
 namespace baleen {
+
+const char* KvCacheTypeName(KvCacheType type) { return type == KvCacheType::kF16 ? "f16" : "f32"; }
 
 KvBlockPool::KvBlockPool(const CacheGeometry& geometry, int64_t n_blocks)
     : geometry_(geometry),
       n_blocks_(n_blocks),
-      block_floats_(geometry.n_layers * (geometry.k_width + geometry.v_width) * kKvBlockTokens),
-      data_(new float[static_cast<size_t>(n_blocks * block_floats_)]) {}
+      block_elements_(geometry.n_layers * (geometry.k_width + geometry.v_width) * kKvBlockTokens),
+      data_(new std::byte[static_cast<size_t>(n_blocks * block_elements_ * geometry.ElementBytes())]) {}
 
 KvCache::KvCache(const CacheGeometry& geometry, int64_t n_ctx)
     : own_pool_(std::make_unique<KvBlockPool>(geometry, (n_ctx + kKvBlockTokens - 1) / kKvBlockTokens)),
@@ -20,16 +25,42 @@ KvCache::KvCache(const CacheGeometry& geometry, int64_t n_ctx)
   std::iota(blocks_.begin(), blocks_.end(), 0);
 }
 
-CacheRows KvCache::KRows(int64_t layer, int64_t offset, std::vector<const float*>& bases) {
-  bases.clear();
-  for (int32_t b : blocks_) bases.push_back(pool_->K(b, layer));
-  return CacheRows{bases.data(), kKvBlockShift, k_width(), offset};
+void KvCache::Store(std::byte* dst, const float* row, int64_t n) const {
+  if (type() == KvCacheType::kF32) {
+    std::memcpy(dst, row, static_cast<size_t>(n) * sizeof(float));
+    return;
+  }
+  uint16_t h[64];  // in pieces: rows can be long, and dst need not be aligned for uint16_t stores
+  for (int64_t i = 0; i < n; i += 64) {
+    const int64_t count = std::min<int64_t>(64, n - i);
+    for (int64_t j = 0; j < count; ++j) h[j] = FloatToFp16(row[i + j]);
+    std::memcpy(dst + i * 2, h, static_cast<size_t>(count) * 2);
+  }
 }
 
-CacheRows KvCache::VRows(int64_t layer, int64_t offset, std::vector<const float*>& bases) {
+void KvCache::LoadK(int64_t layer, int64_t pos, int64_t offset, int64_t count, float* out) const {
+  const std::byte* src = KRow(layer, pos) + offset * pool_->geometry().ElementBytes();
+  if (type() == KvCacheType::kF32) {
+    std::memcpy(out, src, static_cast<size_t>(count) * sizeof(float));
+    return;
+  }
+  for (int64_t j = 0; j < count; ++j) {
+    uint16_t h;
+    std::memcpy(&h, src + 2 * j, 2);
+    out[j] = Fp16ToFloat(h);
+  }
+}
+
+CacheRows KvCache::KRows(int64_t layer, int64_t offset, std::vector<const void*>& bases) {
+  bases.clear();
+  for (int32_t b : blocks_) bases.push_back(pool_->K(b, layer));
+  return CacheRows{bases.data(), kKvBlockShift, k_width(), offset, type() == KvCacheType::kF16};
+}
+
+CacheRows KvCache::VRows(int64_t layer, int64_t offset, std::vector<const void*>& bases) {
   bases.clear();
   for (int32_t b : blocks_) bases.push_back(pool_->V(b, layer));
-  return CacheRows{bases.data(), kKvBlockShift, v_width(), offset};
+  return CacheRows{bases.data(), kKvBlockShift, v_width(), offset, type() == KvCacheType::kF16};
 }
 
 }  // namespace baleen

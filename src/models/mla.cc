@@ -130,7 +130,7 @@ void MlaAttention::CacheLatents(const MlaWeights& l, int64_t layer, const float*
       RmsNorm(row, l.kv_norm.data(), kv_lora_, static_cast<float>(config_.rms_norm_eps), row);
       rope_.CosSin(batch.positions[t], cos.data(), sin.data());
       rope_.Apply(row + kv_lora_, cos.data(), sin.data());
-      std::copy_n(row, width, batch.chunks[ci].cache->K(layer, batch.positions[t]));
+      batch.chunks[ci].cache->StoreK(layer, batch.positions[t], row);
     }
   }
 }
@@ -170,7 +170,7 @@ void MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, const std::vecto
   }
   // Every head attends over the same cache rows (keys: the whole row; values: its first kv_lora entries). One work
   // item: one token's heads, eight at a time, so each key and value row loaded serves several heads.
-  std::vector<std::vector<const float*>> bases(batch.chunks.size());
+  std::vector<std::vector<const void*>> bases(batch.chunks.size());
   std::vector<CacheRows> cache_rows(batch.chunks.size());
   for (size_t ci : chunks) cache_rows[ci] = batch.chunks[ci].cache->KRows(layer, 0, bases[ci]);
   std::vector<float> latent_out(static_cast<size_t>(n * n_heads_ * kv_lora_), 0.0f);
@@ -214,7 +214,7 @@ void MlaAttention::Naive(const MlaWeights& l, int64_t layer, const std::vector<f
   const int64_t n_keys_total = pos + n;
   // The cached latents c_kv, contiguous: the input rows of the decompression products.
   std::vector<float> latents(static_cast<size_t>(n_keys_total * kv_lora_));
-  for (int64_t s = 0; s < n_keys_total; ++s) std::copy_n(cache.K(layer, s), kv_lora_, &latents[s * kv_lora_]);
+  for (int64_t s = 0; s < n_keys_total; ++s) cache.LoadK(layer, s, 0, kv_lora_, &latents[s * kv_lora_]);
   ParallelFor(n_heads_, 1, [&](int64_t first_head, int64_t end_head, int) {
     std::vector<float> keys(static_cast<size_t>(n_keys_total * qk_));  // [k_nope | k_pe] per position, as q
     std::vector<float> values(static_cast<size_t>(n_keys_total * v_head_));
@@ -230,7 +230,7 @@ void MlaAttention::Naive(const MlaWeights& l, int64_t layer, const std::vector<f
       MatMul(F32Matrix(w_uk, nope_, kv_lora_), latents.data(), n_keys_total, keys.data(), qk_);
       MatMul(F32Matrix(w_uv, v_head_, kv_lora_), latents.data(), n_keys_total, values.data());
       for (int64_t s = 0; s < n_keys_total; ++s) {
-        std::copy_n(cache.K(layer, s) + kv_lora_, rope_dim_, &keys[s * qk_ + nope_]);
+        cache.LoadK(layer, s, kv_lora_, rope_dim_, &keys[s * qk_ + nope_]);
       }
       for (int64_t t = 0; t < n; ++t) {
         q_rows[t] = &q[((first + t) * n_heads_ + h) * qk_];

@@ -26,6 +26,7 @@ struct ModelOptions {
   bool repack = true;
   // The tensors are in a read-only file mapping: drop each packed tensor's pages once copied (PackedWeights).
   bool release_packed_sources = false;
+  KvCacheType cache_type = KvCacheType::kF32;  // of every cache made for this model (NewCache, a scheduler's pool)
 };
 
 // Which positions of a Forward call need logits.
@@ -56,7 +57,12 @@ class Model {
 
   const ModelConfig& config() const { return config_; }
   int64_t vocab_size() const { return config_.vocab_size; }
-  virtual CacheGeometry cache_geometry() const = 0;
+  // The rows each position keeps, in options' cache type.
+  CacheGeometry cache_geometry() const {
+    CacheGeometry g = CacheRowsPerPosition();
+    g.type = options_.cache_type;
+    return g;
+  }
   // A single sequence's cache with every block in place.
   std::unique_ptr<KvCache> NewCache(int64_t n_ctx) const;
 
@@ -80,6 +86,8 @@ class Model {
   Model(ModelConfig config, ModelOptions options) : config_(std::move(config)), options_(options) {
     packed_weights_.set_release_sources(options.release_packed_sources);
   }
+  // The family's K and V row widths per layer.
+  virtual CacheGeometry CacheRowsPerPosition() const = 0;
   // Shared weights; set by the loader of each family.
   Status LoadCommon(const class WeightLoader& w);
 

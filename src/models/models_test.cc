@@ -34,14 +34,14 @@ struct Loaded {
   std::unique_ptr<Model> model;
 };
 
-Loaded Load(const TinyModelSpec& spec) {
+Loaded Load(const TinyModelSpec& spec, const ModelOptions& options = {}) {
   const std::string path = testing::TempPath(testing::TinyModelName(spec) + ".gguf");
   EXPECT_TRUE(testing::WriteTinyModel(spec, path).ok());
   Loaded l;
   l.gguf = GgufModel::Open(path).value();
   std::filesystem::remove(path);  // the mapping stays valid
   l.config = ResolveModelConfig(*l.gguf).value();
-  auto model = LoadModel(*l.gguf, l.config);
+  auto model = LoadModel(*l.gguf, l.config, options);
   EXPECT_TRUE(model.ok()) << model.status().ToString();
   l.model = std::move(model).value();
   return l;
@@ -148,12 +148,29 @@ void ExpectBatchedEqualsSeparate(Loaded& l) {
 
 TEST_P(EveryArchitecture, BatchedSequencesEqualSeparateOnes) {
   Loaded l = Load(GetParam());
+  Loaded f16 = Load(GetParam(), {.cache_type = KvCacheType::kF16});
   SetExactMatMul(false);
   ExpectBatchedEqualsSeparate(l);
+  ExpectBatchedEqualsSeparate(f16);
   SetExactMatMul(true);
   if (GetParam().weight_type == GgmlType::kF32 || GetParam().weight_type == GgmlType::kF16) {
     ExpectBatchedEqualsSeparate(l);
   }
+}
+
+// An F16 cache rounds keys and values (11 significant bits): the logits move a little, not more, and the cache
+// invariants (prefill = token by token) still hold.
+TEST_P(EveryArchitecture, AnF16CacheStaysCloseToF32) {
+  Loaded f32 = Load(GetParam());
+  Loaded f16 = Load(GetParam(), {.cache_type = KvCacheType::kF16});
+  EXPECT_EQ(f16.model->cache_geometry().BytesPerToken() * 2, f32.model->cache_geometry().BytesPerToken());
+  const std::vector<int32_t> tokens = Prompt(13, f32.config.vocab_size);
+  const std::vector<float> exact = AllLogits(*f32.model, tokens, 13), rounded = AllLogits(*f16.model, tokens, 13);
+  const double diff = MaxAbsDiff(exact, rounded);
+  EXPECT_GT(diff, 0.0);  // it does round
+  EXPECT_LT(diff, 2e-2);
+  // (Looser than F32's 2e-4: the two MLA forms, which prefill and decode take, round differently on top.)
+  EXPECT_LT(MaxAbsDiff(rounded, AllLogits(*f16.model, tokens, 1)), 2e-3);
 }
 
 TEST_P(EveryArchitecture, ACacheWithoutBlocksForItsPositionsIsRefused) {

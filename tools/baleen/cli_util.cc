@@ -77,6 +77,13 @@ bool ParseModelArg(const std::vector<std::string>& args, size_t& i, ModelArgs& o
     if (positive("--batch")) out.n_batch = number;
   } else if (arg == "--no-repack") {
     out.repack = false;
+  } else if (arg == "--cache-type") {
+    TakeValue(args, i, value);
+    if (value == "f32" || value == "f16") {
+      out.cache_type = value == "f16" ? KvCacheType::kF16 : KvCacheType::kF32;
+    } else {
+      error = "--cache-type takes f32 or f16";
+    }
   } else if (arg == "--mla") {
     TakeValue(args, i, value);
     if (value == "auto") {
@@ -118,6 +125,7 @@ Result<std::unique_ptr<LoadedModel>> OpenForInference(const ModelArgs& args) {
   options.n_ctx = args.n_ctx;
   options.mla_mode = args.mla_mode;
   options.repack = args.repack;
+  options.cache_type = args.cache_type;
   const bool tty = isatty(STDERR_FILENO) != 0;
   options.progress = [tty](uint64_t done, uint64_t total) {
     // A bar only where someone watches and the wait is noticeable (files over 256 MiB).

@@ -36,13 +36,15 @@ struct ModelArgs {
   int threads = 0;  // 0: all cores
   MlaMode mla_mode = MlaMode::kAuto;
   bool repack = true;
+  KvCacheType cache_type = KvCacheType::kF32;
 };
 inline constexpr const char* kModelArgsHelp =
     "  --ctx N        context length (default: the trained one, capped to a memory-safe size; printed)\n"
     "  -t, --threads N  worker threads (default: all cores)\n"
     "  --batch N      prompt tokens per forward pass (default 512)\n"
     "  --mla auto|naive|absorbed  MLA attention form (deepseek2; default auto)\n"
-    "  --no-repack    keep Q8_0/Q4_K weights in the file's layout (default: interleaved copies for AVX-512 VNNI)\n";
+    "  --no-repack    keep Q8_0/Q4_K weights in the file's layout (default: interleaved copies for AVX-512 VNNI)\n"
+    "  --cache-type f32|f16  KV cache elements (default f32, exact; f16 halves what attention reads at long context)\n";
 
 // Consumes args[i] (and its value) when it is one of the flags above; sets `error` on a bad value.
 bool ParseModelArg(const std::vector<std::string>& args, size_t& i, ModelArgs& out, std::string& error);
