@@ -19,8 +19,8 @@
 namespace baleen {
 
 namespace prefix_cache_internal {
-struct CacheFile;  // a parsed, checked file (prefix_cache.cc)
-class FileSink;    // the hashing file writer (prefix_cache.cc)
+struct CacheFile;  // a parsed, checked file (prefix_cache_file.cc)
+class FileSink;    // the hashing file writer (prefix_cache_file.cc)
 }  // namespace prefix_cache_internal
 
 struct PrefixCacheStats {
