@@ -60,12 +60,15 @@ void PrefaultWeights(const GgufModel& gguf, const PackedWeights& packed,
 
 }  // namespace
 
-int64_t DefaultContext(const ModelConfig& config, const CacheGeometry& geometry) {
-  const int64_t trained = config.context_length > 0 ? config.context_length : 4096;
+int64_t MemorySafeCacheTokens(const CacheGeometry& geometry) {
   const uint64_t budget = std::min<uint64_t>(AvailableMemoryBytes() / 4, 8ull << 30);
   const uint64_t per_token = std::max<uint64_t>(1, geometry.BytesPerToken());
-  const int64_t fits = static_cast<int64_t>(budget / per_token) / 1024 * 1024;
-  return std::min(trained, std::max<int64_t>(fits, 2048));
+  return static_cast<int64_t>(budget / per_token) / 1024 * 1024;
+}
+
+int64_t DefaultContext(const ModelConfig& config, const CacheGeometry& geometry) {
+  const int64_t trained = config.context_length > 0 ? config.context_length : 4096;
+  return std::min(trained, std::max<int64_t>(MemorySafeCacheTokens(geometry), 2048));
 }
 
 Result<std::unique_ptr<LoadedModel>> OpenModel(const std::string& path, const LoadOptions& options) {

@@ -39,6 +39,9 @@ Result<std::unique_ptr<LoadedModel>> OpenModel(const std::string& path, const Lo
 // The default context: the trained context_length unless its cache would exceed a quarter of the available
 // memory (and 8 GiB); then the largest multiple of 1024 that fits, at least 2048.
 int64_t DefaultContext(const ModelConfig& config, const CacheGeometry& geometry);
+// Positions of cache that fit the memory budget DefaultContext uses (a quarter of the available memory, at most
+// 8 GiB), in multiples of 1024.
+int64_t MemorySafeCacheTokens(const CacheGeometry& geometry);
 
 // Identifies a model's weights and KV layout for the persisted prefix cache (hex SHA-256): every tensor's name, type
 // and shape, the bytes of its vectors (norms: small, and different for every training run) and the cache block

@@ -20,8 +20,8 @@ constexpr const char* kServeUsage =
     "                    repeatable\n"
     "  --api-key-file F  keys, one per line (# comments and blank lines ignored)\n"
     "  --parallel N      generations that run at once, batched in one forward pass per step (default 4)\n"
-    "  --kv-size TOKENS  positions in the shared paged KV cache (default: parallel × ctx); the prefix cache\n"
-    "                    keeps what running requests do not need\n"
+    "  --kv-size TOKENS  positions in the shared paged KV cache (default: parallel × ctx, within a quarter of\n"
+    "                    free memory and 8 GiB); the prefix cache keeps what running requests do not need\n"
     "  --cache-dir DIR   keep the prefix cache in DIR across restarts (checked against the model on load)\n"
     "  --no-prefix-cache never reuse the KV cache of earlier requests\n"
     "  --queue N         requests that may wait for a slot (default 64); beyond it: 429 with Retry-After\n"
@@ -130,6 +130,12 @@ int RunServe(const std::vector<std::string>& args) {
   scheduler.n_ctx = m.n_ctx;
   if (a.model.n_ctx == 0 && m.n_ctx_capped) scheduler.n_ctx = std::max<int64_t>(2048, m.n_ctx / scheduler.n_slots);
   scheduler.n_batch = a.model.n_batch;
+  // The shared cache: room for every generation's whole context, but within the memory budget the default context
+  // keeps to (the prefix cache holds on to blocks, so over time the whole pool becomes resident).
+  if (scheduler.kv_tokens == 0) {
+    const int64_t wanted = scheduler.n_slots * scheduler.n_ctx;
+    scheduler.kv_tokens = std::min(wanted, std::max(scheduler.n_ctx, MemorySafeCacheTokens(m.model->cache_geometry())));
+  }
   if (!a.cache_dir.empty() && scheduler.prefix_cache) {
     scheduler.fingerprint = ModelFingerprint(m);
     Result<std::string> file = PrefixCacheFile(a.cache_dir, scheduler.fingerprint);
@@ -144,7 +150,7 @@ int RunServe(const std::vector<std::string>& args) {
   const Status status = Serve(m, a.serve, [&](uint16_t port) {
     const std::string host = a.serve.http.host.find(':') != std::string::npos ? "[" + a.serve.http.host + "]"
                                                                                : a.serve.http.host;
-    const int64_t kv = scheduler.kv_tokens > 0 ? scheduler.kv_tokens : scheduler.n_slots * scheduler.n_ctx;
+    const int64_t kv = scheduler.kv_tokens;
     std::printf("baleen: serving %s at http://%s:%u/ (chat page; OpenAI API under /v1) · %d parallel × ctx %lld, "
                 "KV cache %lld positions%s\n",
                 a.serve.settings.model_id.c_str(), host.c_str(), port, scheduler.n_slots,
