@@ -28,6 +28,8 @@ constexpr const char* kBenchUsage =
     "  -n N      generation test: N single-token evaluations after one token, empty cache (0: skip)\n"
     "  -r N      timed repetitions, after one untimed warm-up (default 5); prints mean ± sample sd of tokens/s\n"
     "  -d, --ctx-depth N  run both tests with N random tokens already cached (llama-bench's -d), filled once\n"
+    "  -s, --sequences N  generation test with N sequences decoding together, one batched forward pass per step\n"
+    "                     (as the server's continuous batching runs them); t/s is all sequences' tokens\n"
     "  --no-bandwidth     skip measuring memory read bandwidth and the generation bound it sets\n"
     "  --json    print the results as one JSON object\n"
     "  (--batch defaults to -p here, so the prompt is one forward pass; the context to what the tests need)\n";
@@ -36,6 +38,7 @@ struct BenchArgs {
   ModelArgs model;
   int64_t n_prompt = 512, n_gen = 128, reps = 5;
   int64_t depth = 0;  // cached tokens before each test
+  int64_t sequences = 1;  // decoding together in the generation test
   bool bandwidth = true;
   bool json = false;
 };
@@ -62,6 +65,8 @@ int ParseBenchArgs(const std::vector<std::string>& args, BenchArgs& a) {
       if (!count(a.reps, 1)) return Usage(kBenchUsage, "-r takes a positive count");
     } else if (arg == "-d" || arg == "--ctx-depth") {
       if (!count(a.depth, 0)) return Usage(kBenchUsage, "--ctx-depth takes a token count");
+    } else if (arg == "-s" || arg == "--sequences") {
+      if (!count(a.sequences, 1) || a.sequences > 256) return Usage(kBenchUsage, "--sequences takes 1 to 256");
     } else if (arg == "--no-bandwidth") {
       a.bandwidth = false;
     } else if (ParseModelArg(args, i, a.model, error)) {
@@ -108,17 +113,48 @@ Result<double> RunOnce(Session& session, int64_t depth, std::span<const int32_t>
   return static_cast<double>(timed.size()) / std::max(seconds, 1e-9);
 }
 
+// The generation test with several sequences: every step evaluates one token of each in one ForwardBatch, as the
+// server's scheduler does; tokens per second counts all of them.
+Result<double> RunBatchedOnce(std::vector<std::unique_ptr<Session>>& sessions, int64_t depth,
+                              std::span<const int32_t> tokens) {
+  Model& model = sessions.front()->model();
+  std::vector<float> logits;
+  for (auto& session : sessions) {
+    session->Truncate(depth);
+    RETURN_IF_ERROR(session->Append(tokens.first(1), LogitsFor::kLast, &logits));
+  }
+  const std::span<const int32_t> timed = tokens.subspan(1);
+  std::vector<SequenceChunk> chunks;
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < timed.size(); ++i) {
+    chunks.clear();
+    for (auto& session : sessions) chunks.push_back(session->Chunk(timed.subspan(i, 1), LogitsFor::kLast));
+    RETURN_IF_ERROR(model.ForwardBatch(chunks, logits));
+    for (auto& session : sessions) session->Commit(timed.subspan(i, 1));
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return static_cast<double>(timed.size() * sessions.size()) / std::max(seconds, 1e-9);
+}
+
 // Fills the context to `depth` once, then a warm-up run and `reps` timed ones; mean and sample standard deviation
 // of tokens/s.
 Result<Sample> Measure(Model& model, const BenchArgs& a, const std::vector<int32_t>& depth_tokens,
                        const std::vector<int32_t>& tokens, bool generation) {
-  Session session(model, a.model.n_ctx, a.model.n_batch);
-  RETURN_IF_ERROR(session.Append(depth_tokens, LogitsFor::kNone, nullptr));
+  const int64_t n_sessions = generation ? a.sequences : 1;
+  std::vector<std::unique_ptr<Session>> sessions;
+  for (int64_t i = 0; i < n_sessions; ++i) {
+    sessions.push_back(std::make_unique<Session>(model, a.model.n_ctx, a.model.n_batch));
+    RETURN_IF_ERROR(sessions.back()->Append(depth_tokens, LogitsFor::kNone, nullptr));
+  }
+  const auto run = [&]() -> Result<double> {
+    if (n_sessions > 1) return RunBatchedOnce(sessions, a.depth, tokens);
+    return RunOnce(*sessions.front(), a.depth, tokens, generation);
+  };
   Sample s;
-  Result<double> warm_up = RunOnce(session, a.depth, tokens, generation);
+  Result<double> warm_up = run();
   if (!warm_up.ok()) return warm_up.status();
   for (int64_t r = 0; r < a.reps; ++r) {
-    ASSIGN_OR_RETURN(double rate, RunOnce(session, a.depth, tokens, generation));
+    ASSIGN_OR_RETURN(double rate, run());
     s.tokens_per_s.push_back(rate);
     s.mean += rate / static_cast<double>(a.reps);
   }
@@ -170,8 +206,9 @@ GenerationBound BoundFor(const LoadedModel& m, const BenchArgs& a, ReadBandwidth
 }
 
 // "pp512", "tg128 @ d4096" (llama-bench's test names).
-std::string TestName(const char* kind, int64_t n, int64_t depth) {
+std::string TestName(const char* kind, int64_t n, int64_t depth, int64_t sequences = 1) {
   std::string name = kind + std::to_string(n);
+  if (sequences > 1) name += " x" + std::to_string(sequences);
   if (depth > 0) name += " @ d" + std::to_string(depth);
   return name;
 }
@@ -183,7 +220,7 @@ void PrintBound(const GenerationBound& b, const BenchArgs& a, const Sample* tg) 
               bw.threads, IsaLevelName(bw.isa));
   std::printf("read per generated token: %.3f GB of weights + %.3f GB of KV cache -> bound %.2f t/s",
               b.weight_bytes / 1e9, b.cache_bytes / 1e9, b.tokens_per_s);
-  if (tg != nullptr && b.tokens_per_s > 0) {
+  if (tg != nullptr && b.tokens_per_s > 0 && a.sequences == 1) {  // (several sequences share every weight read)
     std::printf("; %s at %.0f%% of it", TestName("tg", a.n_gen, a.depth).c_str(), 100.0 * tg->mean / b.tokens_per_s);
   }
   std::printf("\n");
@@ -197,7 +234,7 @@ void PrintTable(const LoadedModel& m, const BenchArgs& a, int threads, const Sam
   std::printf("| %s | ---------: | ---------: | ------: | ---------------- | -------------------: |\n",
               std::string(name.size(), '-').c_str());
   for (const auto& [test, s] : {std::pair{TestName("pp", a.n_prompt, a.depth), pp},
-                                std::pair{TestName("tg", a.n_gen, a.depth), tg}}) {
+                                std::pair{TestName("tg", a.n_gen, a.depth, a.sequences), tg}}) {
     if (s == nullptr) continue;
     char rate[64];
     std::snprintf(rate, sizeof rate, "%.2f ± %.2f", s->mean, s->sd);  // '±' is two bytes: one more of width
@@ -209,7 +246,7 @@ void PrintTable(const LoadedModel& m, const BenchArgs& a, int threads, const Sam
 void PrintJson(const BenchArgs& a, int threads, const Sample* pp, const Sample* tg, const GenerationBound* bound) {
   using Json = nlohmann::ordered_json;
   Json j = {{"model", a.model.path}, {"threads", threads}, {"pp_tokens", a.n_prompt}, {"tg_tokens", a.n_gen},
-            {"ctx_depth", a.depth}, {"reps", a.reps}};
+            {"ctx_depth", a.depth}, {"sequences", a.sequences}, {"reps", a.reps}};
   for (const auto& [key, s] : {std::pair{"pp", pp}, std::pair{"tg", tg}}) {
     const std::string k = key;
     j[k + "_tokens_per_s"] = s ? Json(s->mean) : nullptr;
@@ -220,8 +257,9 @@ void PrintJson(const BenchArgs& a, int threads, const Sample* pp, const Sample* 
   j["weight_bytes_per_token"] = bound ? Json(bound->weight_bytes) : nullptr;
   j["cache_bytes_per_token"] = bound ? Json(bound->cache_bytes) : nullptr;
   j["tg_bound_tokens_per_s"] = bound ? Json(bound->tokens_per_s) : nullptr;
-  j["tg_fraction_of_bound"] =
-      bound && tg && bound->tokens_per_s > 0 ? Json(tg->mean / bound->tokens_per_s) : nullptr;
+  j["tg_fraction_of_bound"] = bound && tg && bound->tokens_per_s > 0 && a.sequences == 1
+                                  ? Json(tg->mean / bound->tokens_per_s)
+                                  : nullptr;
   std::printf("%s\n", j.dump().c_str());
 }
 
@@ -235,7 +273,7 @@ Status RunTests(Model& model, int64_t vocab, const BenchArgs& a, std::optional<S
   }
   if (a.n_gen > 0) {
     Result<Sample> s = Measure(model, a, depth_tokens, RandomTokens(a.n_gen + 1, vocab), true);
-    if (!s.ok()) return s.status().WithContext(TestName("tg", a.n_gen, a.depth));
+    if (!s.ok()) return s.status().WithContext(TestName("tg", a.n_gen, a.depth, a.sequences));
     tg = std::move(*s);
   }
   return Status::Ok();
