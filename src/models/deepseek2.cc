@@ -3,6 +3,7 @@
 
 #include <optional>
 
+#include "base/scratch.h"
 #include "kernels/ops.h"
 #include "models/mla.h"
 #include "models/moe.h"
@@ -97,7 +98,7 @@ class Deepseek2Model : public Model {
     const Deepseek2Layer& l = layers_[i];
     const int64_t n = batch.n, dim = config_.dim;
     const float eps = static_cast<float>(config_.rms_norm_eps);
-    std::vector<float> xn(static_cast<size_t>(n * dim));
+    ScratchVector<float> xn(static_cast<size_t>(n * dim));
     RmsNormRows(x, l.attn.attn_norm.data(), n, dim, eps, xn.data());
     mla_.Forward(l.attn, i, xn.data(), batch, options_.mla_mode, x);
     RmsNormRows(x, l.ffn_norm.data(), n, dim, eps, xn.data());

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "base/scratch.h"
 #include "base/thread_pool.h"
 #include "kernels/attention.h"
 #include "kernels/ops.h"
@@ -103,7 +104,7 @@ void DenseModel::Attention(const DenseLayer& l, int64_t layer, const float* xn, 
   const ModelConfig& c = config_;
   const int64_t n = batch.n, hd = c.head_dim, q_width = c.n_heads * hd, kv_width = c.n_kv_heads * hd;
   const float eps = static_cast<float>(c.rms_norm_eps);
-  std::vector<float> q(static_cast<size_t>(n * q_width)), k(static_cast<size_t>(n * kv_width)), v(k.size());
+  ScratchVector<float> q(static_cast<size_t>(n * q_width)), k(static_cast<size_t>(n * kv_width)), v(k.size());
   const MatMulJob qkv[] = {{l.wq, xn, n, q.data(), 0}, {l.wk, xn, n, k.data(), 0}, {l.wv, xn, n, v.data(), 0}};
   MatMulAll(qkv);
   AddBias(l.bq, q.data(), n);
@@ -135,7 +136,7 @@ void DenseModel::Attention(const DenseLayer& l, int64_t layer, const float* xn, 
   }
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const int64_t group = c.n_heads / c.n_kv_heads, n_blocks = static_cast<int64_t>(blocks.size());
-  std::vector<float> out(static_cast<size_t>(n * q_width), 0.0f);
+  ScratchVector<float> out(static_cast<size_t>(n * q_width), 0.0f);
   ParallelFor(c.n_kv_heads * n_blocks, 1, [&](int64_t begin, int64_t end, int) {
     std::vector<const float*> q_rows;
     std::vector<float*> out_rows;
@@ -158,7 +159,7 @@ void DenseModel::Attention(const DenseLayer& l, int64_t layer, const float* xn, 
       AttendRows(rows, keys, hd, values, hd, scale, scratch);
     }
   });
-  std::vector<float> o(static_cast<size_t>(n * c.dim));
+  ScratchVector<float> o(static_cast<size_t>(n * c.dim));
   MatMul(l.wo, out.data(), n, o.data());
   AxpyF32(1.0f, o.data(), x, n * c.dim);
 }
@@ -167,7 +168,7 @@ void DenseModel::Layer(int64_t layer, float* x, const BatchRows& batch) {
   const DenseLayer& l = layers_[layer];
   const int64_t n = batch.n, dim = config_.dim;
   const float eps = static_cast<float>(config_.rms_norm_eps);
-  std::vector<float> xn(static_cast<size_t>(n * dim));
+  ScratchVector<float> xn(static_cast<size_t>(n * dim));
   RmsNormRows(x, l.attn_norm.data(), n, dim, eps, xn.data());
   Attention(l, layer, xn.data(), batch, x);
   RmsNormRows(x, l.ffn_norm.data(), n, dim, eps, xn.data());

@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "base/scratch.h"
 #include "kernels/ops.h"
 
 namespace baleen {
@@ -19,7 +20,7 @@ void AddFfnAll(std::span<const FfnJob> jobs) {
     hidden_at[j + 1] = hidden_at[j] + static_cast<size_t>(jobs[j].n * jobs[j].ffn.gate.rows);
     out_at[j + 1] = out_at[j] + static_cast<size_t>(jobs[j].n * jobs[j].ffn.down.rows);
   }
-  std::vector<float> gate(hidden_at.back()), up(hidden_at.back()), y(out_at.back());
+  ScratchVector<float> gate(hidden_at.back()), up(hidden_at.back()), y(out_at.back());
   std::vector<MatMulJob> products;
   for (size_t j = 0; j < jobs.size(); ++j) {
     const FfnJob& job = jobs[j];

@@ -99,12 +99,12 @@ MlaAttention::MlaAttention(const ModelConfig& config, Rope rope)
   softmax_scale_ = static_cast<float>(mscale * mscale / std::sqrt(static_cast<double>(qk_)));
 }
 
-std::vector<float> MlaAttention::Queries(const MlaWeights& l, const float* xn, const BatchRows& batch) const {
+ScratchVector<float> MlaAttention::Queries(const MlaWeights& l, const float* xn, const BatchRows& batch) const {
   const int64_t n = batch.n;
-  std::vector<float> q(static_cast<size_t>(n * n_heads_ * qk_));
+  ScratchVector<float> q(static_cast<size_t>(n * n_heads_ * qk_));
   if (l.q_lora) {
     const int64_t rank = l.wq_a.rows;
-    std::vector<float> c_q(static_cast<size_t>(n * rank));
+    ScratchVector<float> c_q(static_cast<size_t>(n * rank));
     MatMul(l.wq_a, xn, n, c_q.data());
     RmsNormRows(c_q.data(), l.q_norm.data(), n, rank, static_cast<float>(config_.rms_norm_eps), c_q.data());
     MatMul(l.wq_b, c_q.data(), n, q.data());
@@ -121,7 +121,7 @@ std::vector<float> MlaAttention::Queries(const MlaWeights& l, const float* xn, c
 
 void MlaAttention::CacheLatents(const MlaWeights& l, int64_t layer, const float* xn, const BatchRows& batch) const {
   const int64_t width = kv_lora_ + rope_dim_;
-  std::vector<float> kv(static_cast<size_t>(batch.n * width));
+  ScratchVector<float> kv(static_cast<size_t>(batch.n * width));
   MatMul(l.wkv_a, xn, batch.n, kv.data());
   std::vector<float> cos(static_cast<size_t>(rope_dim_ / 2)), sin(cos.size());
   for (size_t ci = 0; ci < batch.chunks.size(); ++ci) {
@@ -135,8 +135,8 @@ void MlaAttention::CacheLatents(const MlaWeights& l, int64_t layer, const float*
   }
 }
 
-void MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, const std::vector<float>& q, const BatchRows& batch,
-                            const std::vector<size_t>& chunks, std::vector<float>& out) const {
+void MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, const ScratchVector<float>& q, const BatchRows& batch,
+                            const std::vector<size_t>& chunks, ScratchVector<float>& out) const {
   const int64_t width = kv_lora_ + rope_dim_;
   std::vector<int64_t> rows;  // of the batch, in the order they are computed here
   std::vector<size_t> row_chunk;
@@ -149,10 +149,10 @@ void MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, const std::vecto
   const int64_t n = static_cast<int64_t>(rows.size());
   // Absorbed queries [W_UKᵀ q_nope ; q_pe] per token and head, laid out like a cache row. The heads' products are
   // one batch (MatMulAll): per head, its tokens' q_nope gathered in, its absorbed queries out.
-  std::vector<float> qa(static_cast<size_t>(n * n_heads_ * width));
+  ScratchVector<float> qa(static_cast<size_t>(n * n_heads_ * width));
   const int64_t per_head = n * std::max(nope_, kv_lora_), per_head_out = n * std::max(kv_lora_, v_head_);
-  std::vector<float> gathered(static_cast<size_t>(n_heads_ * per_head));
-  std::vector<float> projected(static_cast<size_t>(n_heads_ * per_head_out));
+  ScratchVector<float> gathered(static_cast<size_t>(n_heads_ * per_head));
+  ScratchVector<float> projected(static_cast<size_t>(n_heads_ * per_head_out));
   std::vector<MatMulJob> jobs;
   for (int64_t h = 0; h < n_heads_; ++h) {
     for (int64_t i = 0; i < n; ++i) {
@@ -173,7 +173,7 @@ void MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, const std::vecto
   std::vector<std::vector<const void*>> bases(batch.chunks.size());
   std::vector<CacheRows> cache_rows(batch.chunks.size());
   for (size_t ci : chunks) cache_rows[ci] = batch.chunks[ci].cache->KRows(layer, 0, bases[ci]);
-  std::vector<float> latent_out(static_cast<size_t>(n * n_heads_ * kv_lora_), 0.0f);
+  ScratchVector<float> latent_out(static_cast<size_t>(n * n_heads_ * kv_lora_), 0.0f);
   constexpr int64_t kHeadBlock = 8;
   const int64_t head_blocks = (n_heads_ + kHeadBlock - 1) / kHeadBlock;
   ParallelFor(n * head_blocks, 1, [&](int64_t begin, int64_t end, int) {
@@ -194,7 +194,7 @@ void MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, const std::vecto
     }
   });
   // Each head's latent outputs through its W_UV, again as one batch; then into the rows' places in `out`.
-  std::vector<float> absorbed_out(static_cast<size_t>(n * n_heads_ * v_head_));
+  ScratchVector<float> absorbed_out(static_cast<size_t>(n * n_heads_ * v_head_));
   jobs.clear();
   for (int64_t h = 0; h < n_heads_; ++h) {
     for (int64_t i = 0; i < n; ++i) {
@@ -207,17 +207,17 @@ void MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, const std::vecto
   for (int64_t i = 0; i < n; ++i) std::copy_n(&absorbed_out[i * row_width], row_width, &out[rows[i] * row_width]);
 }
 
-void MlaAttention::Naive(const MlaWeights& l, int64_t layer, const std::vector<float>& q, const BatchRows& batch,
-                         size_t chunk, std::vector<float>& out) const {
+void MlaAttention::Naive(const MlaWeights& l, int64_t layer, const ScratchVector<float>& q, const BatchRows& batch,
+                         size_t chunk, ScratchVector<float>& out) const {
   KvCache& cache = *batch.chunks[chunk].cache;
   const int64_t first = batch.first_row[chunk], n = batch.rows(chunk), pos = batch.chunks[chunk].pos;
   const int64_t n_keys_total = pos + n;
   // The cached latents c_kv, contiguous: the input rows of the decompression products.
-  std::vector<float> latents(static_cast<size_t>(n_keys_total * kv_lora_));
+  ScratchVector<float> latents(static_cast<size_t>(n_keys_total * kv_lora_));
   for (int64_t s = 0; s < n_keys_total; ++s) cache.LoadK(layer, s, 0, kv_lora_, &latents[s * kv_lora_]);
   ParallelFor(n_heads_, 1, [&](int64_t first_head, int64_t end_head, int) {
-    std::vector<float> keys(static_cast<size_t>(n_keys_total * qk_));  // [k_nope | k_pe] per position, as q
-    std::vector<float> values(static_cast<size_t>(n_keys_total * v_head_));
+    ScratchVector<float> keys(static_cast<size_t>(n_keys_total * qk_));  // [k_nope | k_pe] per position, as q
+    ScratchVector<float> values(static_cast<size_t>(n_keys_total * v_head_));
     std::vector<const float*> q_rows(static_cast<size_t>(n));
     std::vector<float*> out_rows(static_cast<size_t>(n));
     std::vector<int64_t> n_keys(static_cast<size_t>(n));
@@ -256,9 +256,9 @@ bool MlaAttention::PreferNaive(int64_t n, int64_t pos) const {
 void MlaAttention::Forward(const MlaWeights& l, int64_t layer, const float* xn, const BatchRows& batch, MlaMode mode,
                            float* x) const {
   const int64_t n = batch.n;
-  const std::vector<float> q = Queries(l, xn, batch);
+  const ScratchVector<float> q = Queries(l, xn, batch);
   CacheLatents(l, layer, xn, batch);
-  std::vector<float> o(static_cast<size_t>(n * n_heads_ * v_head_));
+  ScratchVector<float> o(static_cast<size_t>(n * n_heads_ * v_head_));
   std::vector<size_t> absorbed;
   for (size_t ci = 0; ci < batch.chunks.size(); ++ci) {
     const bool naive =
@@ -270,7 +270,7 @@ void MlaAttention::Forward(const MlaWeights& l, int64_t layer, const float* xn, 
     }
   }
   if (!absorbed.empty()) Absorbed(l, layer, q, batch, absorbed, o);
-  std::vector<float> y(static_cast<size_t>(n * config_.dim));
+  ScratchVector<float> y(static_cast<size_t>(n * config_.dim));
   MatMul(l.wo, o.data(), n, y.data());
   AxpyF32(1.0f, y.data(), x, n * config_.dim);
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "base/scratch.h"
 #include "formats/model_config.h"
 #include "kernels/rope.h"
 #include "models/kv_cache.h"
@@ -43,15 +44,15 @@ class MlaAttention {
 
  private:
   // q for every row: n × n_heads × (qk_nope + qk_rope), with RoPE applied to the rope part.
-  std::vector<float> Queries(const MlaWeights& l, const float* xn, const BatchRows& batch) const;
+  ScratchVector<float> Queries(const MlaWeights& l, const float* xn, const BatchRows& batch) const;
   // Writes [kv_norm(c_kv) ; RoPE(k_pe)] rows for the batch's rows into their caches.
   void CacheLatents(const MlaWeights& l, int64_t layer, const float* xn, const BatchRows& batch) const;
   // Per-head attention outputs (rows × n_heads × v_head_dim) into `out` (n rows): the absorbed form for the rows of
   // the listed chunks, the naive form for one chunk.
-  void Absorbed(const MlaWeights& l, int64_t layer, const std::vector<float>& q, const BatchRows& batch,
-                const std::vector<size_t>& chunks, std::vector<float>& out) const;
-  void Naive(const MlaWeights& l, int64_t layer, const std::vector<float>& q, const BatchRows& batch, size_t chunk,
-             std::vector<float>& out) const;
+  void Absorbed(const MlaWeights& l, int64_t layer, const ScratchVector<float>& q, const BatchRows& batch,
+                const std::vector<size_t>& chunks, ScratchVector<float>& out) const;
+  void Naive(const MlaWeights& l, int64_t layer, const ScratchVector<float>& q, const BatchRows& batch, size_t chunk,
+             ScratchVector<float>& out) const;
   bool PreferNaive(int64_t n, int64_t pos) const;
 
   const ModelConfig& config_;

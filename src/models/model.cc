@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "base/scratch.h"
 #include "kernels/ops.h"
 #include "models/deepseek2.h"
 #include "models/dense.h"
@@ -72,7 +73,7 @@ Status Model::ForwardBatch(std::span<const SequenceChunk> chunks, std::vector<fl
   for (const SequenceChunk& c : chunks) RETURN_IF_ERROR(CheckChunk(c, config_.vocab_size));
   const BatchRows batch(chunks);
   const int64_t dim = config_.dim;
-  std::vector<float> x(static_cast<size_t>(batch.n * dim));
+  ScratchVector<float> x(static_cast<size_t>(batch.n * dim));
   int64_t row = 0;
   for (const SequenceChunk& c : chunks) {
     for (int32_t id : c.tokens) DequantizeWeightRow(tok_embd_, id, &x[row++ * dim]);
@@ -92,7 +93,7 @@ Status Model::ForwardBatch(std::span<const SequenceChunk> chunks, std::vector<fl
   logits.clear();
   if (out_rows.empty()) return Status::Ok();
   const int64_t n_out = static_cast<int64_t>(out_rows.size());
-  std::vector<float> normed(static_cast<size_t>(n_out * dim));
+  ScratchVector<float> normed(static_cast<size_t>(n_out * dim));
   for (int64_t i = 0; i < n_out; ++i) {
     RmsNormRows(&x[out_rows[i] * dim], output_norm_.data(), 1, dim, static_cast<float>(config_.rms_norm_eps),
                 &normed[i * dim]);

@@ -7,6 +7,7 @@
 #include <limits>
 #include <numeric>
 
+#include "base/scratch.h"
 #include "kernels/ops.h"
 
 namespace baleen {
@@ -97,7 +98,7 @@ Result<MoeWeights> LoadMoe(const WeightLoader& w, int64_t layer, const ModelConf
 
 void AddMoe(const MoeWeights& m, const MoeConfig& moe, const float* x, int64_t n, int64_t dim, float* out) {
   const int64_t n_exp = moe.n_routed_experts, inter = moe.moe_inter_dim;
-  std::vector<float> logits(static_cast<size_t>(n * n_exp));
+  ScratchVector<float> logits(static_cast<size_t>(n * n_exp));
   MatMul(m.router, x, n, logits.data());
 
   // Which tokens each expert serves, with the token's mixing weight.
@@ -110,7 +111,7 @@ void AddMoe(const MoeWeights& m, const MoeConfig& moe, const float* x, int64_t n
   // FFNs; then each token mixes its experts' outputs (ys) with its routing weights, experts in index order.
   std::vector<int64_t> first(static_cast<size_t>(n_exp + 1), 0);  // expert e's rows of xs and ys
   for (int64_t e = 0; e < n_exp; ++e) first[e + 1] = first[e] + static_cast<int64_t>(served[e].size());
-  std::vector<float> xs(static_cast<size_t>(first[n_exp] * dim)), ys(xs.size(), 0.0f);
+  ScratchVector<float> xs(static_cast<size_t>(first[n_exp] * dim)), ys(xs.size(), 0.0f);
   std::vector<FfnJob> jobs;
   if (m.has_shared) jobs.push_back({m.shared, x, n, 1.0f, out});
   for (int64_t e = 0; e < n_exp; ++e) {
