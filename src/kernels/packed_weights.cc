@@ -23,7 +23,7 @@ void ReleasePages(const uint8_t* data, uint64_t size) {
 
 }  // namespace
 
-WeightMatrix PackedWeights::Pack(WeightMatrix w, int64_t rows_per_slice) {
+WeightMatrix PackedWeights::Pack(WeightMatrix w, int64_t rows_per_slice, Source source) {
   if (rows_per_slice <= 0 || rows_per_slice % kPackRows != 0 || !CanPackRows(w.type, w.rows, w.cols)) return w;
   const uint64_t group_bytes = PackedGroupBytes(w.type, w.cols);
   const int64_t n_groups = w.rows / kPackRows;
@@ -36,7 +36,7 @@ WeightMatrix PackedWeights::Pack(WeightMatrix w, int64_t rows_per_slice) {
              (end - begin) * kPackRows, w.cols, buffer + static_cast<uint64_t>(begin) * group_bytes);
   });
   sources_.push_back(w.data);
-  if (release_sources_) ReleasePages(w.data, static_cast<uint64_t>(w.rows) * w.row_bytes);
+  if (release_sources_ && source == kFileMapping) ReleasePages(w.data, static_cast<uint64_t>(w.rows) * w.row_bytes);
   bytes_ += size;
   w.packed = buffer;
   return w;

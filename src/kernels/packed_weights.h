@@ -16,8 +16,10 @@ class PackedWeights {
  public:
   // w with `packed` set to a new interleaved copy of its rows, when the CPU and format have packed kernels and
   // `rows_per_slice` (the rows of each sub-matrix the model will take, e.g. one expert) is a multiple of 16;
-  // otherwise w unchanged. Packs in parallel on the global thread pool.
-  WeightMatrix Pack(WeightMatrix w, int64_t rows_per_slice);
+  // otherwise w unchanged. Packs in parallel on the global thread pool. kOwned: w's rows are memory the model owns
+  // (built at load), which set_release_sources never drops.
+  enum Source { kFileMapping, kOwned };
+  WeightMatrix Pack(WeightMatrix w, int64_t rows_per_slice, Source source = kFileMapping);
 
   // With `release`, the pages of each source matrix are dropped from the process once packed (MADV_DONTNEED), so
   // loading never holds both copies; the kernel reads them back from the file if the originals are used. Only for

@@ -1,12 +1,14 @@
 // MLA from DeepSeek-V3's inference/model.py: both attention forms over one K-only cache row per token,
 // [kv_norm(c_kv) ; RoPE(k_pe)]. The absorbed form folds W_UK into the query and W_UV after the weighted sum, so it
-// never decompresses the cache; the naive form decompresses per head, which is cheaper for long prefill chunks.
+// never decompresses the cache; the naive form decompresses it for a block of heads at a time (all heads' products
+// in one MatMulAll), which is cheaper for long prefill chunks.
 #include "models/mla.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "base/thread_pool.h"
+#include "formats/quants/quants.h"
 #include "kernels/attention.h"
 #include "kernels/ops.h"
 #include "models/rope_freqs.h"
@@ -58,6 +60,33 @@ Status SplitKvB(const WeightLoader& w, int64_t layer, const ModelConfig& c, MlaW
   return Status::Ok();
 }
 
+// W_UK per head is k_b[h]ᵀ: k_b maps q_nope into the latent, so it cannot serve as the rows of k_nope = W_UK c_kv.
+// Its transpose is built once, in Q8_0, so the naive form decompresses the cache on the integer kernels (it ran in
+// F32 before: a tenth of a V3 prefill). Q8_0 keeps each weight within 1/254 of its 32-block's largest one, finer
+// than the 8-bit activations it meets. Exact mode still dequantizes k_b itself.
+Status BuildUk(const WeightLoader& w, const MlaConfig& mla, int64_t n_heads, MlaWeights& m) {
+  const int64_t nope = mla.qk_nope_head_dim, kvr = mla.kv_lora_rank;
+  // Weights in a float format meet float activations (MatMul's F32 path): an 8-bit copy would lose precision the
+  // file has. Those, and widths Q8_0 cannot hold, keep decompressing through k_b in F32.
+  const GgmlType type = m.k_b.front().type;
+  const bool float_weights = type == GgmlType::kF32 || type == GgmlType::kF16 || type == GgmlType::kBF16;
+  if (float_weights || kvr % 32 != 0) return Status::Ok();
+  ASSIGN_OR_RETURN(const uint64_t row_bytes, RowBytes(GgmlType::kQ8_0, kvr));
+  m.owned_uk.resize(static_cast<size_t>(n_heads * nope) * row_bytes);
+  std::vector<Status> failed(static_cast<size_t>(n_heads));
+  ParallelFor(n_heads, 1, [&](int64_t begin, int64_t end, int) {
+    for (int64_t h = begin; h < end; ++h) {
+      const std::vector<float> w_uk = Transposed(DequantizeAll(m.k_b[h]), kvr, nope);
+      for (int64_t d = 0; d < nope && failed[h].ok(); ++d) {
+        failed[h] = QuantizeRow(GgmlType::kQ8_0, &w_uk[d * kvr], &m.owned_uk[(h * nope + d) * row_bytes], kvr);
+      }
+    }
+  });
+  for (const Status& s : failed) RETURN_IF_ERROR(s);
+  m.uk = w.PackOwned({GgmlType::kQ8_0, m.owned_uk.data(), kvr, n_heads * nope, row_bytes}, nope);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<MlaWeights> LoadMla(const WeightLoader& w, int64_t layer, const ModelConfig& c) {
@@ -86,6 +115,7 @@ Result<MlaWeights> LoadMla(const WeightLoader& w, int64_t layer, const ModelConf
   } else {
     RETURN_IF_ERROR(SplitKvB(w, layer, c, m));
   }
+  RETURN_IF_ERROR(BuildUk(w, mla, c.n_heads, m));
   ASSIGN_OR_RETURN(m.wo, w.Matrix(name("attn_output.weight"), {c.n_heads * mla.v_head_dim, c.dim}));
   return m;
 }
@@ -207,40 +237,73 @@ void MlaAttention::Absorbed(const MlaWeights& l, int64_t layer, const ScratchVec
   for (int64_t i = 0; i < n; ++i) std::copy_n(&absorbed_out[i * row_width], row_width, &out[rows[i] * row_width]);
 }
 
+void MlaAttention::Decompress(const MlaWeights& l, int64_t h0, int64_t count, const ScratchVector<float>& latents,
+                              int64_t n_keys, float* keys, float* values) const {
+  // All k_nope products first, then all v ones: jobs on the same input in a row share its quantization.
+  std::vector<MatMulJob> jobs;
+  std::vector<std::vector<float>> exact;  // the F32 matrices of exact mode, alive until the products ran
+  const bool integer = !ExactMatMul() && l.uk.data != nullptr;
+  for (int64_t j = 0; j < count; ++j) {
+    WeightMatrix w_uk = integer ? l.uk.Rows((h0 + j) * nope_, nope_) : WeightMatrix{};
+    if (!integer) {
+      exact.push_back(Transposed(DequantizeAll(l.k_b[h0 + j]), kv_lora_, nope_));
+      w_uk = F32Matrix(exact.back(), nope_, kv_lora_);
+    }
+    jobs.push_back({w_uk, latents.data(), n_keys, keys + j * qk_, count * qk_});
+  }
+  for (int64_t j = 0; j < count; ++j) {
+    WeightMatrix w_uv = l.v_b[h0 + j];
+    if (ExactMatMul()) {
+      exact.push_back(DequantizeAll(w_uv));
+      w_uv = F32Matrix(exact.back(), v_head_, kv_lora_);
+    }
+    jobs.push_back({w_uv, latents.data(), n_keys, values + j * v_head_, count * v_head_});
+  }
+  MatMulAll(jobs);
+}
+
 void MlaAttention::Naive(const MlaWeights& l, int64_t layer, const ScratchVector<float>& q, const BatchRows& batch,
                          size_t chunk, ScratchVector<float>& out) const {
   KvCache& cache = *batch.chunks[chunk].cache;
   const int64_t first = batch.first_row[chunk], n = batch.rows(chunk), pos = batch.chunks[chunk].pos;
   const int64_t n_keys_total = pos + n;
-  // The cached latents c_kv, contiguous: the input rows of the decompression products.
+  // The cached latents c_kv, contiguous: the input rows of the decompression products; and each position's k_pe.
   ScratchVector<float> latents(static_cast<size_t>(n_keys_total * kv_lora_));
-  for (int64_t s = 0; s < n_keys_total; ++s) cache.LoadK(layer, s, 0, kv_lora_, &latents[s * kv_lora_]);
-  ParallelFor(n_heads_, 1, [&](int64_t first_head, int64_t end_head, int) {
-    ScratchVector<float> keys(static_cast<size_t>(n_keys_total * qk_));  // [k_nope | k_pe] per position, as q
-    ScratchVector<float> values(static_cast<size_t>(n_keys_total * v_head_));
-    std::vector<const float*> q_rows(static_cast<size_t>(n));
-    std::vector<float*> out_rows(static_cast<size_t>(n));
-    std::vector<int64_t> n_keys(static_cast<size_t>(n));
-    std::vector<float> scratch;
-    for (int64_t h = first_head; h < end_head; ++h) {
-      // Decompress every cached position in two F32 products (inside this loop they run on this thread):
-      // k_nope = W_UK c_kv with W_UK = (kv_lora rows of nope)ᵀ, v = W_UV c_kv.
-      const std::vector<float> w_uk = Transposed(DequantizeAll(l.k_b[h]), kv_lora_, nope_);
-      const std::vector<float> w_uv = DequantizeAll(l.v_b[h]);
-      MatMul(F32Matrix(w_uk, nope_, kv_lora_), latents.data(), n_keys_total, keys.data(), qk_);
-      MatMul(F32Matrix(w_uv, v_head_, kv_lora_), latents.data(), n_keys_total, values.data());
-      for (int64_t s = 0; s < n_keys_total; ++s) {
-        cache.LoadK(layer, s, kv_lora_, rope_dim_, &keys[s * qk_ + nope_]);
+  ScratchVector<float> k_pe(static_cast<size_t>(n_keys_total * rope_dim_));
+  for (int64_t s = 0; s < n_keys_total; ++s) {
+    cache.LoadK(layer, s, 0, kv_lora_, &latents[s * kv_lora_]);
+    cache.LoadK(layer, s, kv_lora_, rope_dim_, &k_pe[s * rope_dim_]);
+  }
+  // Heads are decompressed a block at a time, so keys and values stay within about 64 MiB at any context.
+  const int64_t per_head_bytes = n_keys_total * (qk_ + v_head_) * static_cast<int64_t>(sizeof(float));
+  const int64_t block = std::clamp<int64_t>((int64_t{64} << 20) / per_head_bytes, 1, n_heads_);
+  for (int64_t h0 = 0; h0 < n_heads_; h0 += block) {
+    const int64_t count = std::min(block, n_heads_ - h0);
+    ScratchVector<float> keys(static_cast<size_t>(n_keys_total * count * qk_));  // [k_nope | k_pe] per head, as q
+    ScratchVector<float> values(static_cast<size_t>(n_keys_total * count * v_head_));
+    Decompress(l, h0, count, latents, n_keys_total, keys.data(), values.data());
+    for (int64_t s = 0; s < n_keys_total; ++s) {
+      for (int64_t j = 0; j < count; ++j) {
+        std::copy_n(&k_pe[s * rope_dim_], rope_dim_, &keys[(s * count + j) * qk_ + nope_]);
       }
-      for (int64_t t = 0; t < n; ++t) {
-        q_rows[t] = &q[((first + t) * n_heads_ + h) * qk_];
-        out_rows[t] = &out[((first + t) * n_heads_ + h) * v_head_];
-        n_keys[t] = pos + t + 1;
-      }
-      AttendRows({q_rows.data(), n_keys.data(), out_rows.data(), n}, keys.data(), qk_, qk_, values.data(), v_head_,
-                 v_head_, softmax_scale_, scratch);
     }
-  });
+    ParallelFor(count, 1, [&](int64_t begin, int64_t end, int) {
+      std::vector<const float*> q_rows(static_cast<size_t>(n));
+      std::vector<float*> out_rows(static_cast<size_t>(n));
+      std::vector<int64_t> n_keys(static_cast<size_t>(n));
+      std::vector<float> scratch;
+      for (int64_t j = begin; j < end; ++j) {
+        const int64_t h = h0 + j;
+        for (int64_t t = 0; t < n; ++t) {
+          q_rows[t] = &q[((first + t) * n_heads_ + h) * qk_];
+          out_rows[t] = &out[((first + t) * n_heads_ + h) * v_head_];
+          n_keys[t] = pos + t + 1;
+        }
+        AttendRows({q_rows.data(), n_keys.data(), out_rows.data(), n}, &keys[j * qk_], count * qk_, qk_,
+                   &values[j * v_head_], count * v_head_, v_head_, softmax_scale_, scratch);
+      }
+    });
+  }
 }
 
 bool MlaAttention::PreferNaive(int64_t n, int64_t pos) const {

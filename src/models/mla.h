@@ -26,6 +26,10 @@ struct MlaWeights {
   // v_b[h] maps the latent (cols = kv_lora_rank) to the value (rows = v_head_dim), i.e. W_UV.
   std::vector<WeightMatrix> k_b, v_b;
   std::vector<float> owned_k_b;  // legacy attn_kv_b files: W_UKᵀ built at load
+  // W_UK of every head stacked (head h: rows h·qk_nope ..), kv_lora_rank columns, in Q8_0: the naive form's
+  // decompression on the integer kernels. Built at load from k_b.
+  WeightMatrix uk;
+  std::vector<uint8_t> owned_uk;
   WeightMatrix wo;
 };
 
@@ -53,6 +57,10 @@ class MlaAttention {
                 const std::vector<size_t>& chunks, ScratchVector<float>& out) const;
   void Naive(const MlaWeights& l, int64_t layer, const ScratchVector<float>& q, const BatchRows& batch, size_t chunk,
              ScratchVector<float>& out) const;
+  // For heads [h0, h0 + count): k_nope and v of every latent, into keys (position s, head j at (s · count + j) ·
+  // qk) and values (at (s · count + j) · v_head).
+  void Decompress(const MlaWeights& l, int64_t h0, int64_t count, const ScratchVector<float>& latents,
+                  int64_t n_keys, float* keys, float* values) const;
   bool PreferNaive(int64_t n, int64_t pos) const;
 
   const ModelConfig& config_;

@@ -41,6 +41,10 @@ Result<WeightMatrix> WeightLoader::Matrix(const std::string& name, std::vector<i
   return packs_ != nullptr && packing == kPacking ? packs_->Pack(w, dims[1]) : w;
 }
 
+WeightMatrix WeightLoader::PackOwned(const WeightMatrix& m, int64_t rows_per_slice) const {
+  return packs_ != nullptr ? packs_->Pack(m, rows_per_slice, PackedWeights::kOwned) : m;
+}
+
 Result<std::vector<float>> WeightLoader::Vector(const std::string& name, int64_t n) const {
   ASSIGN_OR_RETURN(const GgufTensorInfo* info, Find(name, {n}));
   std::vector<float> values(static_cast<size_t>(n));

@@ -24,6 +24,8 @@ class WeightLoader {
   // Rows(e·rows, rows)). Errors name the tensor and the expected shape. kNoPacking: the matrix only serves row
   // lookups, so a packed copy would be wasted memory.
   Result<WeightMatrix> Matrix(const std::string& name, std::vector<int64_t> dims, Packing packing = kPacking) const;
+  // m, built at load in memory the model owns, packed like a file's matrix (slices of rows_per_slice rows).
+  WeightMatrix PackOwned(const WeightMatrix& m, int64_t rows_per_slice) const;
   // A 1-D tensor (norm weight, bias) of n elements in any type, converted to F32.
   Result<std::vector<float>> Vector(const std::string& name, int64_t n) const;
 
