@@ -155,6 +155,13 @@ bool UseAvx512() { return KernelIsa() >= IsaLevel::kAvx512; }
 // (and later of values) while it is in L2, so a long cache is streamed from memory once per row block instead of
 // once per 4-row tile. With MLA all heads share the cache rows, so decoding reads the latent cache once per token.
 constexpr int64_t kRowBlock = 64, kKeyChunk = 64;
+// Decoding reads each cache row once, from memory, in 16-row blocks scattered over the pool, where the hardware
+// prefetcher restarts at every block: the first tile of a row block asks for the rows kAhead positions ahead.
+constexpr int64_t kAhead = 16;
+
+inline void PrefetchRow(const void* row, int64_t bytes) {
+  for (int64_t line = 0; line < bytes; line += 64) __builtin_prefetch(static_cast<const char*>(row) + line);
+}
 
 namespace {
 
@@ -193,6 +200,11 @@ void AttendRowsOf(const AttentionRows& rows, const CacheRows& k, int64_t d, cons
         for (int64_t s0 = c0; s0 < std::min(c0 + kKeyChunk, tile_keys); s0 += 4) {
           const E* keys[4];
           for (int c = 0; c < 4; ++c) keys[c] = k.Row<E>(std::min(s0 + c, tile_keys - 1));
+          if (r0 == b0 && s0 + kAhead < tile_keys) {
+            for (int64_t c = 0; c < std::min<int64_t>(4, tile_keys - s0 - kAhead); ++c) {
+              PrefetchRow(k.Row<E>(s0 + kAhead + c), d * static_cast<int64_t>(sizeof(E)));
+            }
+          }
           float s[4][4];
           dot(q, keys, d, s);
           for (int r = 0; r < 4; ++r) {
@@ -216,6 +228,11 @@ void AttendRowsOf(const AttentionRows& rows, const CacheRows& k, int64_t d, cons
         const int64_t c1 = std::min(c0 + kKeyChunk, tile_keys);
         for (int64_t s = c0; s < c1;) {  // one run of contiguous value rows at a time
           const int64_t run_end = std::min(c1, v.BlockEnd(s));
+          if (r0 == b0) {
+            for (int64_t a = s + kAhead; a < std::min(run_end + kAhead, tile_keys); ++a) {
+              PrefetchRow(v.Row<E>(a), dv * static_cast<int64_t>(sizeof(E)));
+            }
+          }
           weighted_sum(p, s, run_end - s, v.Row<E>(s), v.ld, dv, out, nr);
           s = run_end;
         }
