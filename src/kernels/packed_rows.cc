@@ -86,6 +86,37 @@ void PackQ4_K(const uint8_t* src, uint64_t row_bytes, int64_t cols, uint8_t* dst
   }
 }
 
+// Q5_K, per 256-element super-block of the group's 16 rows, 2880 bytes (16 · 176 = 2816 in GGUF): Q4_K's layout for
+// d, dmin, scales, mins and the low four bits of the codes, then
+//   [2368, 2880)  the fifth bits, one 64-byte vector per 32-element sub-block j: bit v of byte 4i + e holds that of
+//                 element 4v + e of row i, bit 4 + v that of element 16 + 4v + e (the elements whose low bits sit in
+//                 the low and high nibbles of vector v's byte 4i + e)
+constexpr int kQ5_KGroupBlock = kQ4_KGroupBlock + 8 * 64;
+
+void PackQ5_K(const uint8_t* src, uint64_t row_bytes, int64_t cols, uint8_t* dst) {
+  for (int64_t sb = 0; sb < cols / 256; ++sb) {
+    uint8_t* out = dst + sb * kQ5_KGroupBlock;
+    std::memset(out + 320, 0, 8 * 256 + 8 * 64);
+    for (int i = 0; i < kPackRows; ++i) {
+      const uint8_t* block = src + i * row_bytes + sb * kQ5_KBytes;
+      std::memcpy(out + 2 * i, block, 2);
+      std::memcpy(out + 32 + 2 * i, block + 2, 2);
+      for (int j = 0; j < 8; ++j) {
+        const quants::ScaleMin sm = quants::UnpackScaleMin(block + 4, j);
+        out[64 + 16 * j + i] = static_cast<uint8_t>(sm.scale);
+        out[192 + 32 * (j / 2) + 2 * i + j % 2] = static_cast<uint8_t>(sm.min);
+      }
+      for (int e = 0; e < 256; ++e) {
+        const int low = quants::ReadBits(block + 48, quants::NibblePosition(e), 0xF);
+        const int high = quants::ReadBits(block + 16, quants::HighBitPosition(e), 1);
+        const int j = e / 32, l = e % 32, k = l % 16 / 4, lane = 4 * i + l % 4;  // l < 16: low nibble of vector k
+        out[320 + 256 * j + 64 * k + lane] |= static_cast<uint8_t>(low << (l < 16 ? 0 : 4));
+        out[kQ4_KGroupBlock + 64 * j + lane] |= static_cast<uint8_t>(high << (l < 16 ? k : 4 + k));
+      }
+    }
+  }
+}
+
 // Q6_K, per 256-element super-block of the group's 16 rows, 3360 bytes (16 · 210, as in GGUF):
 //   [0, 32)        d of rows 0..15, f16
 //   [32, 288)      scale of 16-element sub-block s, row i at 32 + 16s + i (int8)
@@ -125,6 +156,7 @@ uint64_t PackedGroupBytes(GgmlType type, int64_t cols) {
   switch (type) {
     case GgmlType::kQ8_0: return static_cast<uint64_t>(cols / 32) * kQ8_0GroupBlock;
     case GgmlType::kQ4_K: return static_cast<uint64_t>(cols / 256) * kQ4_KGroupBlock;
+    case GgmlType::kQ5_K: return static_cast<uint64_t>(cols / 256) * kQ5_KGroupBlock;
     case GgmlType::kQ6_K: return static_cast<uint64_t>(cols / 256) * kQ6_KGroupBlock;
     default: return 0;
   }
@@ -137,6 +169,7 @@ void PackRows(GgmlType type, const uint8_t* src, uint64_t row_bytes, int64_t row
     uint8_t* group_dst = dst + static_cast<uint64_t>(g) * group_bytes;
     if (type == GgmlType::kQ8_0) PackQ8_0(group_src, row_bytes, cols, group_dst);
     if (type == GgmlType::kQ4_K) PackQ4_K(group_src, row_bytes, cols, group_dst);
+    if (type == GgmlType::kQ5_K) PackQ5_K(group_src, row_bytes, cols, group_dst);
     if (type == GgmlType::kQ6_K) PackQ6_K(group_src, row_bytes, cols, group_dst);
   }
 }

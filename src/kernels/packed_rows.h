@@ -3,7 +3,7 @@
 // sum and every block's scale is applied to a scalar. Interleaved, a vector holds four consecutive codes of each of
 // 16 rows: one VPDPBUSD against four activation codes broadcast to all lanes advances 16 rows at once, lane i is row
 // i from the first block to the output, and a block's 16 scales are one contiguous load. Decoding reads the same
-// bytes as before (Q8_0) or 3% more (Q4_K); prompts get several times the multiply-adds per instruction.
+// bytes as before (Q8_0) or 2-3% more (Q4_K, Q5_K); prompts get several times the multiply-adds per instruction.
 #pragma once
 
 #include <cstdint>

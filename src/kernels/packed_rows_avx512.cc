@@ -97,13 +97,16 @@ struct PackedQ8_0 {
 };
 
 // Q4_K: Σ = d·Σ_j sc_j·(q·a)_j − dmin·Σ_j m_j·(Σ a)_j over the 32-element sub-blocks j. The codes are unsigned
-// already; the scaled sub-block sums are added in 32-bit integers (|Σ| < 8 · 63 · 32 · 15 · 127), the mins term of a
-// pair of sub-blocks is one VPDPWSSD of the rows' 16-bit mins with the token's two sub-block sums. Two groups at
-// once, as for Q8_0, so each activation broadcast feeds two products.
-struct PackedQ4_K {
+// already; the scaled sub-block sums are added in 32-bit integers (|Σ| < 8 · 63 · 32 · 31 · 128 for Q5_K's five-bit
+// codes), the mins term of a pair of sub-blocks is one VPDPWSSD of the rows' 16-bit mins with the token's two
+// sub-block sums. Two groups at once, as for Q8_0, so each activation broadcast feeds two products. Q5_K is the same
+// with each code's fifth bit ORed in from its own vector per sub-block.
+template <bool kFiveBits>
+struct PackedQ4Q5_K {
   static constexpr int kActBlock = 256;
   static constexpr int kGroups = 2;
-  static constexpr int64_t kBlockBytes = 64 + 128 + 128 + 8 * 256;
+  static constexpr int64_t kQ4Bytes = 64 + 128 + 128 + 8 * 256;
+  static constexpr int64_t kBlockBytes = kQ4Bytes + (kFiveBits ? 8 * 64 : 0);
 
   template <int T, int G>
   BALEEN_VNNI static void Tokens(const uint8_t* group, uint64_t group_bytes, const Q8Row* x, int64_t n, float* out,
@@ -130,6 +133,10 @@ struct PackedQ4_K {
         }
         const int8_t* a[T];
         for (int t = 0; t < T; ++t) a[t] = x[t].qs + 256 * sb + 32 * j;
+        __m512i fifth[G];  // Q5_K: bit v of each byte for vector v's low nibbles, bit 4 + v for its high ones
+        if constexpr (kFiveBits) {
+          for (int g = 0; g < G; ++g) fifth[g] = _mm512_loadu_si512(block[g] + kQ4Bytes + 64 * j);
+        }
         // Vector v holds the four-element groups v (low nibbles) and v + 4 (high nibbles) of the sub-block.
         for (int v = 0; v < 4; ++v) {
           __m512i low[G], high[G];
@@ -137,6 +144,11 @@ struct PackedQ4_K {
             const __m512i both = _mm512_loadu_si512(block[g] + 320 + 256 * j + 64 * v);
             low[g] = _mm512_and_si512(both, low_nibbles);
             high[g] = _mm512_and_si512(_mm512_srli_epi16(both, 4), low_nibbles);
+            if constexpr (kFiveBits) {  // to bit 4; 16-bit shifts move no bit across a byte into bit 4
+              const __m512i bit4 = _mm512_set1_epi8(0x10);
+              low[g] = _mm512_or_si512(low[g], _mm512_and_si512(_mm512_slli_epi16(fifth[g], 4 - v), bit4));
+              high[g] = _mm512_or_si512(high[g], _mm512_and_si512(_mm512_srli_epi16(fifth[g], v), bit4));
+            }
           }
           for (int t = 0; t < T; ++t) {
             const __m512i a_low = Broadcast4(a[t] + 4 * v), a_high = Broadcast4(a[t] + 16 + 4 * v);
@@ -177,6 +189,9 @@ struct PackedQ4_K {
     }
   }
 };
+
+using PackedQ4_K = PackedQ4Q5_K<false>;
+using PackedQ5_K = PackedQ4Q5_K<true>;
 
 // Q6_K: Σ = d·Σ_s sc_s·Σ (q − 32)·a over the 16-element sub-blocks s. The codes q in [0, 63] are unsigned; each
 // sub-block's sum starts at −32 · (Σ a)_s, from the token's sums per 16, so it ends as the signed one
@@ -273,10 +288,12 @@ void Tile(const uint8_t* groups, uint64_t group_bytes, int64_t n_groups, const Q
 const PackedDotKernel* PackedAvx512Kernel(GgmlType type) {
   static constexpr PackedDotKernel kQ8_0{PackedQ8_0::kActBlock, Tile<PackedQ8_0>};
   static constexpr PackedDotKernel kQ4_K{PackedQ4_K::kActBlock, Tile<PackedQ4_K>};
+  static constexpr PackedDotKernel kQ5_K{PackedQ5_K::kActBlock, Tile<PackedQ5_K>};
   static constexpr PackedDotKernel kQ6_K{PackedQ6_K::kActBlock, Tile<PackedQ6_K>};
   switch (type) {
     case GgmlType::kQ8_0: return &kQ8_0;
     case GgmlType::kQ4_K: return &kQ4_K;
+    case GgmlType::kQ5_K: return &kQ5_K;
     case GgmlType::kQ6_K: return &kQ6_K;
     default: return nullptr;
   }

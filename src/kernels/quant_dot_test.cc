@@ -279,7 +279,7 @@ TEST(QuantMatMul, BatchIndependentWithSubMatrixAndLeadingDimension) {
 
 // ---- Packed rows (16 interleaved rows, AVX-512 VNNI) -------------------------------------------------------------
 
-constexpr GgmlType kPackedTypes[] = {GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K};
+constexpr GgmlType kPackedTypes[] = {GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
 
 // Every token of a group against the scalar reference, and alone the same bits as in a batch of 13 (one group of
 // eight, one of four, one single).

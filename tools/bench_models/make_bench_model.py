@@ -69,8 +69,17 @@ SHAPES = {
         bos=0, eos=1, template="deepseek-v3.jinja"),
 }
 GATING_FUNC = {"softmax": 1, "sigmoid": 2}  # GGUF expert_gating_func ids
-FILE_TYPE = {"f32": 0, "f16": 1, "q8_0": 7, "q4_k": 14}  # 14 = MOSTLY_Q4_K_S (informational)
-GGML_TYPE = {"f32": gio.GGML_F32, "f16": gio.GGML_F16, "q8_0": gio.GGML_Q8_0, "q4_k": gio.GGML_Q4_K}
+GGML_Q5_K = 13
+FILE_TYPE = {"f32": 0, "f16": 1, "q8_0": 7, "q4_k": 14, "q5_k": 16}  # 14, 16 = MOSTLY_Q4_K_S, Q5_K_S (informational)
+GGML_TYPE = {"f32": gio.GGML_F32, "f16": gio.GGML_F16, "q8_0": gio.GGML_Q8_0, "q4_k": gio.GGML_Q4_K, "q5_k": GGML_Q5_K}
+BLOCK_ELEMS = {**gio.BLOCK_ELEMS, GGML_Q5_K: 256}
+
+
+def fallback_type(requested, ne0):
+    """gguf_io.fallback_type, which does not know Q5_K: that falls back as Q4_K does (same block size)."""
+    if requested == GGML_Q5_K:
+        return GGML_Q5_K if ne0 % 256 == 0 else gio.fallback_type(gio.GGML_Q4_K, ne0)
+    return gio.fallback_type(requested, ne0)
 MATRIX_STD = 0.02
 CHUNK_ELEMS = 1 << 22  # elements generated per write
 
@@ -162,7 +171,7 @@ def deepseek2_tensors(s, mt):
     nope, rope, vh, kvl = s["nope"], s["rope"], s["v_head"], s["kv_lora"]
 
     def m(name, dims):
-        return (name, dims, gio.fallback_type(mt, dims[0]), "matrix")
+        return (name, dims, fallback_type(mt, dims[0]), "matrix")
 
     out = [m("token_embd.weight", [D, V])]
     for il in range(s["n_layer"]):
@@ -202,7 +211,7 @@ def tensor_list(s, type_name):
         return deepseek2_tensors(s, GGML_TYPE[type_name])
     D, hd, H, KV, F, V = s["n_embd"], s["head_dim"], s["n_head"], s["n_head_kv"], s["n_ff"], s["n_vocab"]
     mt = GGML_TYPE[type_name]
-    assert all(d % gio.BLOCK_ELEMS[mt] == 0 for d in (D, H * hd, F)), "no fallback needed for the dense shapes"
+    assert all(d % BLOCK_ELEMS[mt] == 0 for d in (D, H * hd, F)), "no fallback needed for the dense shapes"
     out = [("token_embd.weight", [D, V], mt, "matrix")]
     for il in range(s["n_layer"]):
         b = f"blk.{il}"
@@ -230,6 +239,9 @@ def nbytes(dims, t):
     if t == gio.GGML_Q4_K:
         assert dims[0] % 256 == 0
         return n // 256 * 144
+    if t == GGML_Q5_K:
+        assert dims[0] % 256 == 0
+        return n // 256 * 176
     return n * (4 if t == gio.GGML_F32 else 2)
 
 
@@ -247,6 +259,23 @@ def q4_k_blocks(rng, nb):
     blk[:, 2:4] = gio.f16_bits(7.5 * d).view(np.uint8).reshape(-1, 2)
     blk[:, 4:16] = gio._pack_k4_scales(sc, mn)
     blk[:, 16:] = rng.integers(0, 256, size=(nb, 128), dtype=np.uint8)
+    return blk.tobytes()
+
+
+Q5K_STD_CODE = 9.23  # std of uniform codes 0..31: sqrt((32^2 - 1) / 12)
+
+
+def q5_k_blocks(rng, nb):
+    """nb random Q5_K super-blocks: as q4_k_blocks with codes uniform in 0..31 (low four bits in qs, the fifth in
+    qh) and dmin = 15.5 d, the codes' mean."""
+    sc = rng.integers(40, 64, size=(nb, 8), dtype=np.uint8)
+    mn = np.clip(sc.astype(np.int16) + rng.integers(-2, 3, size=(nb, 8), dtype=np.int16), 0, 63).astype(np.uint8)
+    d = (MATRIX_STD / (Q5K_STD_CODE * 51.5)) * rng.uniform(0.8, 1.2, size=nb).astype(np.float32)
+    blk = np.empty((nb, 176), dtype=np.uint8)
+    blk[:, 0:2] = gio.f16_bits(d).view(np.uint8).reshape(-1, 2)
+    blk[:, 2:4] = gio.f16_bits(15.5 * d).view(np.uint8).reshape(-1, 2)
+    blk[:, 4:16] = gio._pack_k4_scales(sc, mn)
+    blk[:, 16:] = rng.integers(0, 256, size=(nb, 160), dtype=np.uint8)
     return blk.tobytes()
 
 
@@ -270,6 +299,9 @@ def chunks(rng, n, t, kind):
             continue
         elif t == gio.GGML_Q4_K:
             yield q4_k_blocks(rng, m // 256)
+            continue
+        elif t == GGML_Q5_K:
+            yield q5_k_blocks(rng, m // 256)
             continue
         else:
             x = (MATRIX_STD * rng.standard_normal(m, dtype=np.float32)).astype(np.float32)
