@@ -57,31 +57,42 @@ void PackQ8_0(const uint8_t* src, uint64_t row_bytes, int64_t cols, uint8_t* dst
 //                 element 4v + e of row i in its low nibble and element 16 + 4v + e in its high nibble
 constexpr int kQ4_KGroupBlock = 64 + 128 + 128 + 8 * 256;
 
+// Row i's d, dmin, scales and mins of one super-block into its group block: the first 16 bytes of a Q4_K block and
+// of a Q5_K one are the same.
+void PackScalesAndMins(const uint8_t* block, int i, uint8_t* out) {
+  std::memcpy(out + 2 * i, block, 2);
+  std::memcpy(out + 32 + 2 * i, block + 2, 2);
+  for (int j = 0; j < 8; ++j) {
+    const quants::ScaleMin sm = quants::UnpackScaleMin(block + 4, j);
+    out[64 + 16 * j + i] = static_cast<uint8_t>(sm.scale);
+    out[192 + 32 * (j / 2) + 2 * i + j % 2] = static_cast<uint8_t>(sm.min);
+  }
+}
+
+// Row i's low four bits of the codes (qs, 128 bytes in GGUF order) into the group block's code vectors. GGUF byte
+// 32c + l: element l of sub-block 2c in its low nibble, of sub-block 2c + 1 in its high one. Four bytes at a time:
+// the four-element group k = l / 4 of both sub-blocks.
+void PackNibbles(const uint8_t* qs, int i, uint8_t* out) {
+  for (int c = 0; c < 4; ++c) {
+    for (int k = 0; k < 8; ++k) {
+      const uint32_t bytes = Load32(qs + 32 * c + 4 * k);
+      const int shift = k < 4 ? 0 : 4;
+      uint8_t* lo = out + 320 + 256 * (2 * c) + 64 * (k % 4) + 4 * i;
+      uint8_t* hi = lo + 256;  // sub-block 2c + 1, same place
+      Or32(lo, (bytes & 0x0F0F0F0Fu) << shift);
+      Or32(hi, ((bytes >> 4) & 0x0F0F0F0Fu) << shift);
+    }
+  }
+}
+
 void PackQ4_K(const uint8_t* src, uint64_t row_bytes, int64_t cols, uint8_t* dst) {
   for (int64_t sb = 0; sb < cols / 256; ++sb) {
     uint8_t* out = dst + sb * kQ4_KGroupBlock;
     std::memset(out + 320, 0, 8 * 256);
     for (int i = 0; i < kPackRows; ++i) {
       const uint8_t* block = src + i * row_bytes + sb * kQ4_KBytes;
-      std::memcpy(out + 2 * i, block, 2);
-      std::memcpy(out + 32 + 2 * i, block + 2, 2);
-      for (int j = 0; j < 8; ++j) {
-        const quants::ScaleMin sm = quants::UnpackScaleMin(block + 4, j);
-        out[64 + 16 * j + i] = static_cast<uint8_t>(sm.scale);
-        out[192 + 32 * (j / 2) + 2 * i + j % 2] = static_cast<uint8_t>(sm.min);
-      }
-      // GGUF byte 32c + l: element l of sub-block 2c in its low nibble, of sub-block 2c + 1 in its high one. Four
-      // bytes at a time: the four-element group k = l / 4 of both sub-blocks.
-      for (int c = 0; c < 4; ++c) {
-        for (int k = 0; k < 8; ++k) {
-          const uint32_t bytes = Load32(block + 16 + 32 * c + 4 * k);
-          const int shift = k < 4 ? 0 : 4;
-          uint8_t* lo = out + 320 + 256 * (2 * c) + 64 * (k % 4) + 4 * i;
-          uint8_t* hi = lo + 256;  // sub-block 2c + 1, same place
-          Or32(lo, (bytes & 0x0F0F0F0Fu) << shift);
-          Or32(hi, ((bytes >> 4) & 0x0F0F0F0Fu) << shift);
-        }
-      }
+      PackScalesAndMins(block, i, out);
+      PackNibbles(block + 16, i, out);
     }
   }
 }
@@ -99,19 +110,12 @@ void PackQ5_K(const uint8_t* src, uint64_t row_bytes, int64_t cols, uint8_t* dst
     std::memset(out + 320, 0, 8 * 256 + 8 * 64);
     for (int i = 0; i < kPackRows; ++i) {
       const uint8_t* block = src + i * row_bytes + sb * kQ5_KBytes;
-      std::memcpy(out + 2 * i, block, 2);
-      std::memcpy(out + 32 + 2 * i, block + 2, 2);
-      for (int j = 0; j < 8; ++j) {
-        const quants::ScaleMin sm = quants::UnpackScaleMin(block + 4, j);
-        out[64 + 16 * j + i] = static_cast<uint8_t>(sm.scale);
-        out[192 + 32 * (j / 2) + 2 * i + j % 2] = static_cast<uint8_t>(sm.min);
-      }
+      PackScalesAndMins(block, i, out);
+      PackNibbles(block + 48, i, out);
       for (int e = 0; e < 256; ++e) {
-        const int low = quants::ReadBits(block + 48, quants::NibblePosition(e), 0xF);
-        const int high = quants::ReadBits(block + 16, quants::HighBitPosition(e), 1);
-        const int j = e / 32, l = e % 32, k = l % 16 / 4, lane = 4 * i + l % 4;  // l < 16: low nibble of vector k
-        out[320 + 256 * j + 64 * k + lane] |= static_cast<uint8_t>(low << (l < 16 ? 0 : 4));
-        out[kQ4_KGroupBlock + 64 * j + lane] |= static_cast<uint8_t>(high << (l < 16 ? k : 4 + k));
+        const int fifth = quants::ReadBits(block + 16, quants::HighBitPosition(e), 1);
+        const int j = e / 32, l = e % 32, k = l % 16 / 4;  // l < 16: the low nibble of vector k, else its high one
+        out[kQ4_KGroupBlock + 64 * j + 4 * i + l % 4] |= static_cast<uint8_t>(fifth << (l < 16 ? k : 4 + k));
       }
     }
   }

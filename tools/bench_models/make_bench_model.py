@@ -245,37 +245,21 @@ def nbytes(dims, t):
     return n * (4 if t == gio.GGML_F32 else 2)
 
 
-Q4K_STD_CODE = 4.61  # std of uniform codes 0..15: sqrt((16^2 - 1) / 12)
-
-
-def q4_k_blocks(rng, nb):
-    """nb random Q4_K super-blocks: x = d*sc*q - dmin*m with q uniform in 0..15, sc in [40, 63], m = sc +- 2 and
-    dmin = 7.5 d, so every 32-element sub-block has mean ~0 and std ~d*sc*4.61 ~ MATRIX_STD."""
+def k_quant_blocks(rng, nb, bits):
+    """nb random Q4_K (bits 4) or Q5_K (bits 5) super-blocks: x = d*sc*q - dmin*m with q uniform in 0..2^bits - 1,
+    sc in [40, 63], m = sc +- 2 and dmin = d times the codes' mean, so every 32-element sub-block has mean ~0 and std
+    ~d*sc*std(q) ~ MATRIX_STD. Q5_K keeps each code's fifth bit in qh, between the scales and qs."""
+    levels = 1 << bits
+    std_code = {4: 4.61, 5: 9.23}[bits]  # sqrt((levels^2 - 1) / 12), rounded as the files written so far used it
+    block_bytes = 144 if bits == 4 else 176
     sc = rng.integers(40, 64, size=(nb, 8), dtype=np.uint8)
     mn = np.clip(sc.astype(np.int16) + rng.integers(-2, 3, size=(nb, 8), dtype=np.int16), 0, 63).astype(np.uint8)
-    d = (MATRIX_STD / (Q4K_STD_CODE * 51.5)) * rng.uniform(0.8, 1.2, size=nb).astype(np.float32)
-    blk = np.empty((nb, 144), dtype=np.uint8)
+    d = (MATRIX_STD / (std_code * 51.5)) * rng.uniform(0.8, 1.2, size=nb).astype(np.float32)
+    blk = np.empty((nb, block_bytes), dtype=np.uint8)
     blk[:, 0:2] = gio.f16_bits(d).view(np.uint8).reshape(-1, 2)
-    blk[:, 2:4] = gio.f16_bits(7.5 * d).view(np.uint8).reshape(-1, 2)
+    blk[:, 2:4] = gio.f16_bits((levels - 1) / 2 * d).view(np.uint8).reshape(-1, 2)
     blk[:, 4:16] = gio._pack_k4_scales(sc, mn)
-    blk[:, 16:] = rng.integers(0, 256, size=(nb, 128), dtype=np.uint8)
-    return blk.tobytes()
-
-
-Q5K_STD_CODE = 9.23  # std of uniform codes 0..31: sqrt((32^2 - 1) / 12)
-
-
-def q5_k_blocks(rng, nb):
-    """nb random Q5_K super-blocks: as q4_k_blocks with codes uniform in 0..31 (low four bits in qs, the fifth in
-    qh) and dmin = 15.5 d, the codes' mean."""
-    sc = rng.integers(40, 64, size=(nb, 8), dtype=np.uint8)
-    mn = np.clip(sc.astype(np.int16) + rng.integers(-2, 3, size=(nb, 8), dtype=np.int16), 0, 63).astype(np.uint8)
-    d = (MATRIX_STD / (Q5K_STD_CODE * 51.5)) * rng.uniform(0.8, 1.2, size=nb).astype(np.float32)
-    blk = np.empty((nb, 176), dtype=np.uint8)
-    blk[:, 0:2] = gio.f16_bits(d).view(np.uint8).reshape(-1, 2)
-    blk[:, 2:4] = gio.f16_bits(15.5 * d).view(np.uint8).reshape(-1, 2)
-    blk[:, 4:16] = gio._pack_k4_scales(sc, mn)
-    blk[:, 16:] = rng.integers(0, 256, size=(nb, 160), dtype=np.uint8)
+    blk[:, 16:] = rng.integers(0, 256, size=(nb, block_bytes - 16), dtype=np.uint8)
     return blk.tobytes()
 
 
@@ -298,10 +282,10 @@ def chunks(rng, n, t, kind):
             yield blk.tobytes()
             continue
         elif t == gio.GGML_Q4_K:
-            yield q4_k_blocks(rng, m // 256)
+            yield k_quant_blocks(rng, m // 256, 4)
             continue
         elif t == GGML_Q5_K:
-            yield q5_k_blocks(rng, m // 256)
+            yield k_quant_blocks(rng, m // 256, 5)
             continue
         else:
             x = (MATRIX_STD * rng.standard_normal(m, dtype=np.float32)).astype(np.float32)
