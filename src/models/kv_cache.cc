@@ -5,7 +5,8 @@
 #include <cstring>
 #include <numeric>
 
-#include "base/float16.h"
+#include "base/check.h"
+#include "formats/quants/quants.h"
 
 namespace baleen {
 
@@ -30,12 +31,7 @@ void KvCache::Store(std::byte* dst, const float* row, int64_t n) const {
     std::memcpy(dst, row, static_cast<size_t>(n) * sizeof(float));
     return;
   }
-  uint16_t h[64];  // in pieces: rows can be long, and dst need not be aligned for uint16_t stores
-  for (int64_t i = 0; i < n; i += 64) {
-    const int64_t count = std::min<int64_t>(64, n - i);
-    for (int64_t j = 0; j < count; ++j) h[j] = FloatToFp16(row[i + j]);
-    std::memcpy(dst + i * 2, h, static_cast<size_t>(count) * 2);
-  }
+  CHECK(QuantizeRow(GgmlType::kF16, row, dst, n).ok());  // F16 has no blocks: cannot fail
 }
 
 void KvCache::LoadK(int64_t layer, int64_t pos, int64_t offset, int64_t count, float* out) const {
@@ -44,11 +40,7 @@ void KvCache::LoadK(int64_t layer, int64_t pos, int64_t offset, int64_t count, f
     std::memcpy(out, src, static_cast<size_t>(count) * sizeof(float));
     return;
   }
-  for (int64_t j = 0; j < count; ++j) {
-    uint16_t h;
-    std::memcpy(&h, src + 2 * j, 2);
-    out[j] = Fp16ToFloat(h);
-  }
+  CHECK(DequantizeRow(GgmlType::kF16, src, out, count).ok());
 }
 
 CacheRows KvCache::KRows(int64_t layer, int64_t offset, std::vector<const void*>& bases) {

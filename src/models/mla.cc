@@ -242,10 +242,12 @@ void MlaAttention::Decompress(const MlaWeights& l, int64_t h0, int64_t count, co
   // All k_nope products first, then all v ones: jobs on the same input in a row share its quantization.
   std::vector<MatMulJob> jobs;
   std::vector<std::vector<float>> exact;  // the F32 matrices of exact mode, alive until the products ran
-  const bool integer = !ExactMatMul() && l.uk.data != nullptr;
+  const bool exact_mode = ExactMatMul();
   for (int64_t j = 0; j < count; ++j) {
-    WeightMatrix w_uk = integer ? l.uk.Rows((h0 + j) * nope_, nope_) : WeightMatrix{};
-    if (!integer) {
+    WeightMatrix w_uk;
+    if (!exact_mode && l.uk.data != nullptr) {
+      w_uk = l.uk.Rows((h0 + j) * nope_, nope_);
+    } else {
       exact.push_back(Transposed(DequantizeAll(l.k_b[h0 + j]), kv_lora_, nope_));
       w_uk = F32Matrix(exact.back(), nope_, kv_lora_);
     }
@@ -253,7 +255,7 @@ void MlaAttention::Decompress(const MlaWeights& l, int64_t h0, int64_t count, co
   }
   for (int64_t j = 0; j < count; ++j) {
     WeightMatrix w_uv = l.v_b[h0 + j];
-    if (ExactMatMul()) {
+    if (exact_mode) {
       exact.push_back(DequantizeAll(w_uv));
       w_uv = F32Matrix(exact.back(), v_head_, kv_lora_);
     }
