@@ -11,6 +11,9 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kDataLoss: return "DATA_LOSS";
     case StatusCode::kUnimplemented: return "UNIMPLEMENTED";
     case StatusCode::kResourceExhausted: return "RESOURCE_EXHAUSTED";
+    case StatusCode::kOutOfRange: return "OUT_OF_RANGE";
+    case StatusCode::kOverloaded: return "OVERLOADED";
+    case StatusCode::kUnavailable: return "UNAVAILABLE";
     case StatusCode::kIoError: return "IO_ERROR";
     case StatusCode::kInternal: return "INTERNAL";
   }
@@ -24,7 +27,15 @@ std::string Status::ToString() const {
 
 Status Status::WithContext(const std::string& context) const {
   if (ok()) return *this;
-  return Status(code_, context + ": " + message_);
+  Status out(code_, context + ": " + message_);
+  out.field_ = field_;
+  return out;
+}
+
+Status Status::WithField(std::string field) const {
+  Status out = *this;
+  if (!ok()) out.field_ = std::move(field);
+  return out;
 }
 
 }  // namespace baleen

@@ -16,7 +16,10 @@ enum class StatusCode {
   kNotFound,         // a file, key or tensor that should exist does not
   kDataLoss,         // a file is truncated or corrupt
   kUnimplemented,    // well-formed but not supported (unknown tensor type, architecture)
-  kResourceExhausted,
+  kResourceExhausted,  // one input would take more work or memory than allowed (template budget, regex limit, allocation)
+  kOutOfRange,         // the tokens do not fit the context (a prompt longer than it, a full context)
+  kOverloaded,         // capacity shared by all clients is used up for now (the queue is full): retry later
+  kUnavailable,        // the service is not taking work (shutting down)
   kIoError,
   kInternal,
 };
@@ -36,10 +39,15 @@ class [[nodiscard]] Status {
 
   // Returns a copy whose message starts with `context: `, for adding the file name or field path.
   Status WithContext(const std::string& context) const;
+  // Returns a copy that names the request field at fault ("messages[2].name", "logit_bias.50256"), so the server's
+  // error can point at it; the message should say it too.
+  Status WithField(std::string field) const;
+  const std::string& field() const { return field_; }
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string field_;
 };
 
 inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
@@ -47,6 +55,9 @@ inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move
 inline Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
 inline Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+inline Status OutOfRange(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
+inline Status Overloaded(std::string m) { return {StatusCode::kOverloaded, std::move(m)}; }
+inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
 inline Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 

@@ -25,6 +25,13 @@ TEST(Status, PropagatesFirstError) {
   EXPECT_EQ(bad.status().message(), "odd value 3");
 }
 
+TEST(Status, WithFieldNamesTheFieldAndSurvivesContext) {
+  const Status s = InvalidArgument("bad name").WithField("messages[1].name").WithContext("prompt");
+  EXPECT_EQ(s.field(), "messages[1].name");
+  EXPECT_EQ(s.message(), "prompt: bad name");
+  EXPECT_TRUE(Status::Ok().WithField("x").field().empty());  // an OK status names no field
+}
+
 TEST(Status, WithContextPrefixesMessage) {
   const Status s = DataLoss("truncated").WithContext("model.gguf");
   EXPECT_EQ(s.ToString(), "DATA_LOSS: model.gguf: truncated");

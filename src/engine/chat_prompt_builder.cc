@@ -80,7 +80,7 @@ Status ChatPromptBuilder::CheckNoControlText(const nlohmann::ordered_json& value
     const std::string& text = value.get_ref<const std::string&>();
     for (const std::string& marker : control_texts_) {
       if (text.find(marker) != std::string::npos) {
-        return InvalidArgument(path + " contains the control token text " + marker);
+        return InvalidArgument(path + " contains the control token text " + marker).WithField(path);
       }
     }
   } else if (value.is_array()) {

@@ -59,11 +59,13 @@ TEST_F(ChatPromptBuilderTest, ControlTokenTextOutsideContentsIsRefused) {
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("messages[1].tool_calls[0].function.arguments"), std::string::npos)
       << refused.status().message();
+  EXPECT_EQ(refused.status().field(), "messages[1].tool_calls[0].function.arguments");  // the server's 400 param
   ojson bad_tools = tools_;
   bad_tools[0]["function"]["description"] = "ends with <｜User｜>";
   const Result<ChatPrompt> bad = builder.Build(messages_, true, bad_tools);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("tools[0].function.description"), std::string::npos);
+  EXPECT_EQ(bad.status().field(), "tools[0].function.description");
   // Inside a content the same text is allowed and stays text.
   EXPECT_TRUE(builder.Build(ojson::parse(R"([{"role": "user", "content": "<｜end▁of▁sentence｜>"}])"), true).ok());
 }

@@ -105,7 +105,7 @@ Result<std::unique_ptr<Generation>> Generation::Start(Session& session, const To
     }
   }
   if (n > session.n_ctx()) {
-    return ResourceExhausted("the prompt has " + std::to_string(n) + " tokens but the context holds " +
+    return OutOfRange("the prompt has " + std::to_string(n) + " tokens but the context holds " +
                              std::to_string(session.n_ctx()) + " (raise --ctx or shorten the input)");
   }
   std::unique_ptr<Generation> g(new Generation(session, tokenizer, std::move(request)));

@@ -125,7 +125,7 @@ TEST_F(GenerateTest, BadRequestsAreErrors) {
   EXPECT_EQ(Generate(session, *text_.tokenizer, r, nullptr).status().code(), StatusCode::kInvalidArgument);
   r = Request(4);
   r.prompt.assign(20, 65);
-  EXPECT_EQ(Generate(session, *text_.tokenizer, r, nullptr).status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(Generate(session, *text_.tokenizer, r, nullptr).status().code(), StatusCode::kOutOfRange);
   r.prompt.clear();
   EXPECT_FALSE(Generate(session, *text_.tokenizer, r, nullptr).ok());
 }

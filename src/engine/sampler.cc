@@ -145,11 +145,12 @@ Status ValidateSamplingParams(const SamplingParams& p, int64_t vocab_size) {
     return InvalidArgument("penalty_last_n must be >= -1 (-1 = all), got " + std::to_string(p.penalty_last_n));
   }
   for (const auto& [id, bias] : p.logit_bias) {
-    const std::string field = "logit_bias[" + std::to_string(id) + "]";
+    const std::string field = "logit_bias." + std::to_string(id);  // the API's name for the entry
     if (id < 0 || id >= vocab_size) {
-      return InvalidArgument(field + ": token id outside the vocabulary [0, " + std::to_string(vocab_size) + ")");
+      return InvalidArgument(field + ": token id outside the vocabulary [0, " + std::to_string(vocab_size) + ")")
+          .WithField(field);
     }
-    RETURN_IF_ERROR(CheckRange(field.c_str(), bias, -100, 100));
+    RETURN_IF_ERROR(CheckRange(field.c_str(), bias, -100, 100).WithField(field));
   }
   return Status::Ok();
 }

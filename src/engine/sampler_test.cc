@@ -373,10 +373,12 @@ TEST(SamplerTest, ValidateRejectsEachBadFieldByName) {
   expect_bad(with([](auto& p) { p.frequency_penalty = -2.5f; }), "frequency_penalty");
   expect_bad(with([](auto& p) { p.frequency_penalty = NAN; }), "frequency_penalty");
   expect_bad(with([](auto& p) { p.penalty_last_n = -2; }), "penalty_last_n");
-  expect_bad(with([](auto& p) { p.logit_bias = {{100, 1.0f}}; }), "logit_bias[100]");
-  expect_bad(with([](auto& p) { p.logit_bias = {{-1, 1.0f}}; }), "logit_bias[-1]");
-  expect_bad(with([](auto& p) { p.logit_bias = {{5, 101.0f}}; }), "logit_bias[5]");
-  expect_bad(with([](auto& p) { p.logit_bias = {{5, NAN}}; }), "logit_bias[5]");
+  expect_bad(with([](auto& p) { p.logit_bias = {{100, 1.0f}}; }), "logit_bias.100");
+  expect_bad(with([](auto& p) { p.logit_bias = {{-1, 1.0f}}; }), "logit_bias.-1");
+  expect_bad(with([](auto& p) { p.logit_bias = {{5, 101.0f}}; }), "logit_bias.5");
+  expect_bad(with([](auto& p) { p.logit_bias = {{5, NAN}}; }), "logit_bias.5");
+  // The entry is named as the API names it, so the server's 400 points at it rather than at the messages.
+  EXPECT_EQ(ValidateSamplingParams(with([](auto& p) { p.logit_bias = {{100, 1.0f}}; }), 100).field(), "logit_bias.100");
   EXPECT_FALSE(ValidateSamplingParams(SamplingParams{}, 0).ok());
   // Boundaries are allowed.
   SamplingParams edge;

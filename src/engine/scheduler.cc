@@ -46,10 +46,18 @@ Result<std::vector<std::shared_ptr<Job>>> Scheduler::Submit(
   std::vector<std::shared_ptr<Job>> handles;
   {
     std::lock_guard lock(mutex_);
-    if (stopping_) return ResourceExhausted("the server is shutting down");
-    if (queue_.size() + jobs.size() > static_cast<size_t>(options_.max_queue)) {
-      return ResourceExhausted("too many requests are waiting (" + std::to_string(queue_.size()) + " queued, limit " +
-                               std::to_string(options_.max_queue) + ")");
+    if (stopping_) return Unavailable("the server is shutting down");
+    const auto limit = static_cast<size_t>(options_.max_queue);
+    // A request larger than the whole queue would be refused forever: that is the request's fault, not the load's.
+    if (jobs.size() > limit) {
+      return InvalidArgument(std::to_string(jobs.size()) + " generations in one request exceed the queue's limit of " +
+                             std::to_string(limit));
+    }
+    // Jobs cancelled while queued (their client left) no longer count, though the engine thread drops them later.
+    const size_t waiting = LiveQueuedLocked();
+    if (waiting + jobs.size() > limit) {
+      return Overloaded("too many requests are waiting (" + std::to_string(waiting) + " queued, limit " +
+                        std::to_string(limit) + ")");
     }
     for (auto& [request, callbacks] : jobs) {
       handles.push_back(std::shared_ptr<Job>(new Job(std::move(request), std::move(callbacks), tenant)));
@@ -78,12 +86,41 @@ SchedulerStats Scheduler::Stats() const {
     stats = stats_;
   }
   std::lock_guard lock(mutex_);
-  stats.waiting = static_cast<int>(queue_.size()) + stats.waiting;  // + preempted ones, counted by the engine
+  stats.waiting = static_cast<int>(LiveQueuedLocked()) + stats.waiting;  // + preempted ones, counted by the engine
   return stats;
+}
+
+size_t Scheduler::LiveQueuedLocked() const {
+  return static_cast<size_t>(
+      std::count_if(queue_.begin(), queue_.end(), [](const std::shared_ptr<Job>& job) { return !job->cancelled(); }));
+}
+
+// Jobs whose client left while they waited end now, not when a slot frees up: their requests are already gone, and
+// a long generation ahead of them must not hold their memory (Submit already stopped counting them).
+void Scheduler::DropCancelledQueued() {
+  std::vector<std::shared_ptr<Job>> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      if ((*it)->cancelled()) {
+        dropped.push_back(std::move(*it));
+        it = queue_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const std::shared_ptr<Job>& job : dropped) {
+    GenerationResult result;
+    result.finish = FinishReason::kCancelled;
+    result.prompt_tokens = static_cast<int64_t>(job->request_.prompt.size());
+    if (job->callbacks_.on_done) job->callbacks_.on_done(std::move(result));
+  }
 }
 
 void Scheduler::Run() {
   for (;;) {
+    DropCancelledQueued();
     AdmitWaiting();
     bool stopping;
     {

@@ -82,8 +82,9 @@ class Scheduler {
   Scheduler(Model& model, const Tokenizer& tokenizer, const SchedulerOptions& options);
   ~Scheduler();  // Shutdown()
 
-  // Queues the jobs together (all or none; a request with n choices submits n). ResourceExhausted when the queue
-  // has no room for all of them, or after Shutdown. A request's own errors (a prompt longer than the context) come
+  // Queues the jobs together (all or none; a request with n choices submits n). Overloaded when the queue has no
+  // room for all of them now, InvalidArgument when they are more than the whole queue holds (they never would fit),
+  // Unavailable after Shutdown. A request's own errors (a prompt longer than the context) come
   // through its on_done when it starts.
   // `tenant` partitions cache reuse; "" is one tenant like any other.
   Result<std::vector<std::shared_ptr<Job>>> Submit(std::vector<std::pair<GenerationRequest, JobCallbacks>> jobs,
@@ -99,6 +100,8 @@ class Scheduler {
   struct Sequence;
 
   void Run();
+  void DropCancelledQueued();
+  size_t LiveQueuedLocked() const;  // queued jobs not cancelled; mutex_ held
   void AdmitWaiting();
   bool TryAdmit(std::unique_ptr<Sequence>& seq);
   std::unique_ptr<Sequence> Start(std::shared_ptr<Job> job);

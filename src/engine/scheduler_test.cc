@@ -67,13 +67,37 @@ TEST_F(SchedulerTest, ConcurrentJobsGiveWhatTheyGiveAlone) {
   EXPECT_EQ(scheduler.Stats().waiting, 0);
 }
 
-TEST_F(SchedulerTest, AFullQueueRefusesAndErrorsComeThroughOnDone) {
+TEST_F(SchedulerTest, ARequestLargerThanTheQueueIsInvalidAndErrorsComeThroughOnDone) {
   Scheduler scheduler(*model_, *text_.tokenizer, {.n_slots = 1, .max_queue = 2, .n_ctx = 16, .n_batch = 512});
   std::vector<std::pair<GenerationRequest, JobCallbacks>> three(3);
-  EXPECT_EQ(scheduler.Submit(std::move(three)).status().code(), StatusCode::kResourceExhausted);
+  // Three generations never fit a queue of two, even on an idle server: not "busy, retry", but a bad request.
+  EXPECT_EQ(scheduler.Submit(std::move(three)).status().code(), StatusCode::kInvalidArgument);
   GenerationRequest too_long = Request(std::string(200, 'x'), 4, 1);
   Result<GenerationResult> result = SubmitOne(scheduler, too_long).get();
-  EXPECT_EQ(result.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(result.status().code(), StatusCode::kOutOfRange);
+}
+
+TEST_F(SchedulerTest, AFullQueueIsOverloadedAndACancelledJobFreesItsPlaceAtOnce) {
+  Scheduler scheduler(*model_, *text_.tokenizer, {.n_slots = 1, .max_queue = 2, .n_ctx = 4096, .n_batch = 512});
+  // One generation that runs until cancelled holds the only slot, so the next two wait in the queue.
+  std::shared_ptr<Job> runner, first_waiting;
+  GenerationRequest endless = Request("runs until cancelled", -1, 1);
+  endless.ignore_eos = true;
+  auto running = SubmitOne(scheduler, endless, &runner);
+  while (scheduler.Stats().running == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  auto waiting1 = SubmitOne(scheduler, Request("waits", 4, 2), &first_waiting);
+  auto waiting2 = SubmitOne(scheduler, Request("waits too", 4, 3));
+  std::vector<std::pair<GenerationRequest, JobCallbacks>> one(1);
+  EXPECT_EQ(scheduler.Submit(std::move(one)).status().code(), StatusCode::kOverloaded);
+  // Its client leaves: the place is free before the running generation ends, and the job ends as cancelled.
+  first_waiting->Cancel();
+  EXPECT_EQ(waiting1.get()->finish, FinishReason::kCancelled);
+  EXPECT_EQ(scheduler.Stats().running, 1);
+  auto waiting3 = SubmitOne(scheduler, Request("takes the freed place", 4, 4));
+  runner->Cancel();
+  EXPECT_EQ(running.get()->finish, FinishReason::kCancelled);
+  EXPECT_TRUE(waiting2.get().ok());
+  EXPECT_TRUE(waiting3.get().ok());
 }
 
 TEST_F(SchedulerTest, CancelStopsAJobAndAFalseDeltaCallbackToo) {

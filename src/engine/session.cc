@@ -15,7 +15,7 @@ Session::Session(Model& model, std::unique_ptr<KvCache> cache, int64_t n_batch)
 Status Session::Append(std::span<const int32_t> tokens, LogitsFor which, std::vector<float>* logits) {
   const int64_t pos = static_cast<int64_t>(tokens_.size()), n = static_cast<int64_t>(tokens.size());
   if (pos + n > n_ctx()) {
-    return ResourceExhausted("context is full: " + std::to_string(pos) + " cached + " + std::to_string(n) +
+    return OutOfRange("context is full: " + std::to_string(pos) + " cached + " + std::to_string(n) +
                              " new tokens exceed the context of " + std::to_string(n_ctx()) +
                              " (raise --ctx or shorten the input)");
   }

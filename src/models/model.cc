@@ -50,7 +50,7 @@ Status CheckChunk(const SequenceChunk& c, int64_t vocab_size) {
   const int64_t n = static_cast<int64_t>(c.tokens.size());
   if (n == 0) return InvalidArgument("no tokens to process");
   if (c.pos < 0 || c.pos + n > c.cache->n_ctx()) {
-    return ResourceExhausted("context is full: " + std::to_string(c.pos + n) + " tokens do not fit in a context of " +
+    return OutOfRange("context is full: " + std::to_string(c.pos + n) + " tokens do not fit in a context of " +
                              std::to_string(c.cache->n_ctx()));
   }
   if (c.pos + n > c.cache->capacity()) {

@@ -244,7 +244,7 @@ TEST(Forward, ContextFullAndBadTokensAreClearErrors) {
   std::vector<float> logits;
   const std::vector<int32_t> five = Prompt(5, l.config.vocab_size);
   Status full = l.model->Forward(five, 0, *cache, LogitsFor::kLast, logits);
-  EXPECT_EQ(full.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(full.code(), StatusCode::kOutOfRange);
   EXPECT_NE(full.message().find("context is full"), std::string::npos) << full.message();
   const std::vector<int32_t> bad = {1, static_cast<int32_t>(l.config.vocab_size)};
   Status oov = l.model->Forward(bad, 0, *cache, LogitsFor::kLast, logits);

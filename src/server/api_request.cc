@@ -492,11 +492,6 @@ void ParseBestOf(const Fields& f, int n) {
 
 }  // namespace
 
-nlohmann::json ApiError::ToJson() const {
-  auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
-  return {{"error", {{"message", message}, {"type", type}, {"param", or_null(param)}, {"code", or_null(code)}}}};
-}
-
 std::optional<ApiError> ParseChatParams(const nlohmann::json& body, const RequestLimits& limits, ChatParams* out) {
   *out = ChatParams{};
   if (!body.is_object()) return BodyError(body);

@@ -14,19 +14,9 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/sampler.h"
+#include "server/api_error.h"
 
 namespace baleen {
-
-// An error in OpenAI's shape: {"error": {"message", "type", "param", "code"}} with its HTTP status.
-struct ApiError {
-  int status = 400;
-  std::string message;
-  std::string type = "invalid_request_error";  // invalid_request_error, authentication_error, not_found_error,
-                                               // rate_limit_error, server_error, ...
-  std::string param;                           // the offending field, "" for none (serialized as null)
-  std::string code;                            // e.g. "invalid_type", "context_length_exceeded"; "" = null
-  nlohmann::json ToJson() const;
-};
 
 // Limits a request must respect; the server fills them from its flags.
 struct RequestLimits {

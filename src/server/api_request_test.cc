@@ -47,9 +47,9 @@ std::optional<ApiError> ParseCompletion(const Json& body, CompletionParams* out 
 ::testing::AssertionResult Fails(const std::optional<ApiError>& error, const std::string& param,
                                  const std::string& code) {
   if (!error) return ::testing::AssertionFailure() << "parsed without error";
-  if (error->status != 400 || error->type != "invalid_request_error" || error->param != param || error->code != code ||
-      error->message.empty()) {
-    return ::testing::AssertionFailure() << "got status " << error->status << " type " << error->type << " param '"
+  if (error->status() != 400 || error->type() != "invalid_request_error" || error->param != param ||
+      error->code != code || error->message.empty()) {
+    return ::testing::AssertionFailure() << "got status " << error->status() << " type " << error->type() << " param '"
                                          << error->param << "' code '" << error->code << "': " << error->message;
   }
   return ::testing::AssertionSuccess();
@@ -74,10 +74,45 @@ TEST(ApiErrorTest, ToJsonHasAllFourKeysWithNullsForEmpty) {
                                       "code": null}})"));
   error.param = "messages[0].role";
   error.code = "invalid_value";
-  error.type = "server_error";
+  error.kind = ErrorKind::kInternal;
   EXPECT_EQ(error.ToJson(),
             Json::parse(R"({"error": {"message": "bad", "type": "server_error", "param": "messages[0].role",
                                       "code": "invalid_value"}})"));
+}
+
+// One table decides what a client sees for each kind of failure; these are the answers clients and proxies act on.
+TEST(ApiErrorTest, EachEngineFailureHasItsOwnStatusTypeAndCode) {
+  struct Case {
+    Status status;
+    int http;
+    const char* type;
+    const char* code;
+    bool retry;
+  };
+  const Case cases[] = {
+      {InvalidArgument("bad"), 400, "invalid_request_error", "invalid_value", false},
+      {OutOfRange("too long"), 400, "invalid_request_error", "context_length_exceeded", false},
+      {ResourceExhausted("template budget"), 400, "invalid_request_error", "limit_exceeded", false},
+      {Unimplemented("no"), 400, "invalid_request_error", "unsupported_value", false},
+      {Overloaded("queue full"), 429, "rate_limit_error", "server_busy", true},
+      {Unavailable("shutting down"), 503, "server_error", "service_unavailable", true},
+      {IoError("disk"), 500, "server_error", nullptr, false},
+      {Internal("bug"), 500, "server_error", nullptr, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.status.ToString());
+    const ApiError error = ErrorFromStatus(c.status, "messages");
+    EXPECT_EQ(error.status(), c.http);
+    EXPECT_EQ(error.type(), c.type);
+    EXPECT_EQ(error.retry_after(), c.retry);
+    const Json body = error.ToJson()["error"];
+    EXPECT_EQ(body["code"], c.code == nullptr ? Json(nullptr) : Json(c.code));
+    EXPECT_EQ(body["param"], c.http < 500 ? Json("messages") : Json(nullptr));  // server faults name no field
+  }
+  // A status that names its field overrides the endpoint's guess.
+  const ApiError named = ErrorFromStatus(InvalidArgument("x").WithField("logit_bias.7"), "messages");
+  EXPECT_EQ(named.param, "logit_bias.7");
+  EXPECT_EQ(SseErrorEvent(named), "data: " + named.ToJson().dump() + "\n\n");
 }
 
 TEST(ApiErrorTest, BodyThatIsNotAnObject) {

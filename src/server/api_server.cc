@@ -37,8 +37,7 @@ constexpr const char* kPagePolicy =
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 ApiError NotFoundError(const std::string& path) {
-  return {.status = 404, .message = "no endpoint " + path.substr(0, 64), .type = "not_found_error",
-          .code = "unknown_url"};
+  return {.kind = ErrorKind::kNotFound, .message = "no endpoint " + path.substr(0, 64)};
 }
 
 const Route* FindRoute(const std::string& path) {
@@ -121,16 +120,15 @@ bool ApiServer::Authorized(HttpExchange& exchange) const {
 std::optional<ApiError> ApiServer::Refusal(HttpExchange& exchange, const Route* route) const {
   if (route == nullptr) return NotFoundError(exchange.path());
   if (exchange.request().method() != route->method) {
-    return ApiError{.status = 405, .message = exchange.path() + " takes " + std::string(http::to_string(route->method)),
-                    .code = "method_not_allowed"};
+    return ApiError{.kind = ErrorKind::kMethodNotAllowed,
+                    .message = exchange.path() + " takes " + std::string(http::to_string(route->method))};
   }
   if (route->needs_key && !Authorized(exchange)) {
-    return ApiError{.status = 401, .message = "missing or incorrect API key (send Authorization: Bearer KEY)",
-                    .type = "authentication_error", .code = "invalid_api_key"};
+    return ApiError{.kind = ErrorKind::kUnauthorized,
+                    .message = "missing or incorrect API key (send Authorization: Bearer KEY)"};
   }
-  if (shutting_down_ && route->method == http::verb::post) {
-    return ApiError{.status = 503, .message = "the server is shutting down", .type = "server_error"};
-  }
+  // Everything, /health included: a load balancer must stop sending work here.
+  if (shutting_down_) return ApiError{.kind = ErrorKind::kUnavailable, .message = "the server is shutting down"};
   return std::nullopt;
 }
 

@@ -56,10 +56,10 @@ std::variant<ChatPlan, ApiError> Plan(const ServerContext& context, const ChatPa
   const int64_t n_ctx = context.scheduler.options().n_ctx;
   const auto n_prompt = static_cast<int64_t>(prompt->tokens.size());
   if (n_prompt >= n_ctx) {
-    return ApiError{.status = 400,
+    return ApiError{.kind = ErrorKind::kContextLength,
                     .message = "this model's context holds " + std::to_string(n_ctx) + " tokens, but the messages take " +
                                std::to_string(n_prompt) + "; shorten them (or restart the server with a larger --ctx)",
-                    .param = "messages", .code = "context_length_exceeded"};
+                    .param = "messages"};
   }
   if (context.settings.log_content) std::fprintf(stderr, "prompt: %s\n", prompt->text.c_str());
   const CommonParams& common = params.common;
@@ -145,7 +145,7 @@ class ChatStream {
     const Result<GenerationResult>& result = *event.done;
     std::string payload;
     if (!result.ok()) {
-      payload = SseData(ErrorFromStatus(result.status(), "").ToJson());
+      payload = SseErrorEvent(ErrorFromStatus(result.status(), "messages"));
     } else {
       usage.Add(*result, event.index == 0);
       if (context_.settings.log_content) LogCompletion(*result);
@@ -211,7 +211,7 @@ net::awaitable<void> ServeChatCompletions(ServerContext& context, HttpExchange& 
   std::variant<ChatPlan, ApiError> plan = Plan(context, params);
   if (auto* error = std::get_if<ApiError>(&plan)) co_return co_await ReplyError(exchange, *error);
   JobRelay relay(context, exchange, params.common.stream);
-  if (auto error = relay.Submit(std::move(std::get<ChatPlan>(plan).requests))) {
+  if (auto error = relay.Submit(std::move(std::get<ChatPlan>(plan).requests), "n")) {
     co_return co_await ReplyError(exchange, *error);
   }
   if (params.common.stream) {

@@ -115,11 +115,12 @@ std::variant<CompletionPlan, ApiError> Plan(const ServerContext& context, const 
     if (auto* error = std::get_if<ApiError>(&prompt)) return *error;
     PromptPlan& encoded = std::get<PromptPlan>(prompt);
     if (static_cast<int64_t>(encoded.tokens.size()) >= context.scheduler.options().n_ctx || encoded.tokens.empty()) {
-      return ApiError{.message = encoded.tokens.empty() ? "the prompt is empty"
-                                                        : "the prompt takes " + std::to_string(encoded.tokens.size()) +
-                                                              " tokens; this model's context holds " +
-                                                              std::to_string(context.scheduler.options().n_ctx),
-                      .param = "prompt", .code = encoded.tokens.empty() ? "invalid_value" : "context_length_exceeded"};
+      const std::string param = params.prompts.size() > 1 ? "prompt[" + std::to_string(p) + "]" : "prompt";
+      if (encoded.tokens.empty()) return ApiError{.message = "the prompt is empty", .param = param, .code = "invalid_value"};
+      return ApiError{.kind = ErrorKind::kContextLength,
+                      .message = "the prompt takes " + std::to_string(encoded.tokens.size()) +
+                                 " tokens; this model's context holds " + std::to_string(context.scheduler.options().n_ctx),
+                      .param = param};
     }
     for (int i = 0; i < common.n; ++i) {
       GenerationRequest r;
@@ -179,12 +180,12 @@ class CompletionWriter {
     if (!stream()) return out;
     const Result<GenerationResult>& r = *results_[i];
     if (!r.ok()) {
-      out.push_back(SseData(ErrorFromStatus(r.status(), "prompt").ToJson()));
+      out.push_back(SseErrorEvent(ErrorFromStatus(r.status(), "prompt")));
       return out;
     }
     usage_.Add(*r, FirstOfPrompt(i));
     ojson logprobs = params_.logprobs ? ChoiceLogprobs(context_.tokenizer(), requests_[i], *r, false) : ojson(nullptr);
-    out.push_back(SseData(Chunk(i, "", std::move(logprobs), FinishReasonName(r->finish))));
+    out.push_back(SseData(Chunk(i, "", std::move(logprobs), FinishReasonFor(*r))));
     return out;
   }
 
@@ -208,7 +209,7 @@ class CompletionWriter {
       usage_.Add(*r, FirstOfPrompt(i));
       ojson logprobs =
           params_.logprobs ? ChoiceLogprobs(context_.tokenizer(), requests_[i], *r, params_.echo) : ojson(nullptr);
-      choices.push_back(Chunk(i, texts_[i], std::move(logprobs), FinishReasonName(r->finish))["choices"][0]);
+      choices.push_back(Chunk(i, texts_[i], std::move(logprobs), FinishReasonFor(*r))["choices"][0]);
     }
     return ojson{{"id", id_}, {"object", "text_completion"}, {"created", created_},
                  {"model", context_.settings.model_id}, {"choices", std::move(choices)}, {"usage", UsageJson(usage_)}};
@@ -247,7 +248,8 @@ net::awaitable<void> ServeCompletions(ServerContext& context, HttpExchange& exch
   CompletionPlan& plan = std::get<CompletionPlan>(planned);
   CompletionWriter writer(context, params, plan.requests, std::move(plan.echo_texts));
   JobRelay relay(context, exchange, params.common.stream);
-  if (auto error = relay.Submit(std::move(plan.requests))) co_return co_await ReplyError(exchange, *error);
+  const std::string_view count_param = params.common.n > 1 || params.prompts.size() == 1 ? "n" : "prompt";
+  if (auto error = relay.Submit(std::move(plan.requests), count_param)) co_return co_await ReplyError(exchange, *error);
   if (writer.stream()) {
     if (!co_await exchange.BeginEvents()) co_return;
     for (size_t i = 0; i < writer.choices(); ++i) {

@@ -61,7 +61,7 @@ JobRelay::~JobRelay() {
   for (auto& job : jobs_) job->Cancel();  // no-op for finished ones
 }
 
-std::optional<ApiError> JobRelay::Submit(std::vector<GenerationRequest> requests) {
+std::optional<ApiError> JobRelay::Submit(std::vector<GenerationRequest> requests, std::string_view count_param) {
   std::vector<std::pair<GenerationRequest, JobCallbacks>> jobs;
   Metrics* metrics = &context_.metrics;
   const Clock::time_point arrival = Clock::now();
@@ -114,8 +114,12 @@ std::optional<ApiError> JobRelay::Submit(std::vector<GenerationRequest> requests
   }
   Result<std::vector<std::shared_ptr<Job>>> handles = context_.scheduler.Submit(std::move(jobs), exchange_.principal());
   if (!handles.ok()) {
-    return ApiError{.status = 429, .message = handles.status().message() + "; retry shortly",
-                    .type = "rate_limit_error", .code = "server_busy"};
+    ApiError error = ErrorFromStatus(handles.status(), std::string(count_param));
+    if (error.kind == ErrorKind::kBusy) error.message += "; retry shortly";
+    if (error.kind == ErrorKind::kInvalidRequest) {
+      error.message += " (one per choice and prompt: n × prompts); ask for fewer, or raise the server's --queue";
+    }
+    return error;
   }
   jobs_ = std::move(handles).value();
   remaining_ = jobs_.size();

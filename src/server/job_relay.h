@@ -30,8 +30,9 @@ class JobRelay {
   JobRelay(ServerContext& context, HttpExchange& exchange, bool keep_alive_comments);
   ~JobRelay();  // cancels whatever still runs
 
-  // Queues the generations; a 429 when the queue has no room.
-  std::optional<ApiError> Submit(std::vector<GenerationRequest> requests);
+  // Queues the generations: a 429 when the queue has no room now, a 400 naming `count_param` (the field that made
+  // them so many: "n" or "prompt") when they are more than the whole queue holds, a 503 while shutting down.
+  std::optional<ApiError> Submit(std::vector<GenerationRequest> requests, std::string_view count_param);
   // The next events; returns empty once every choice is done or the client left (then everything was cancelled).
   net::awaitable<std::vector<ChoiceEvent>> Next();
   bool finished() const { return remaining_ == 0 || exchange_.client_gone(); }

@@ -78,8 +78,14 @@ ojson ToolCallsJson(std::span<const ToolCall> calls, int first_index, bool with_
 }
 
 const char* FinishReasonFor(const GenerationResult& result) {
-  if (!result.tool_calls.empty() && result.finish == FinishReason::kStop) return "tool_calls";
-  return FinishReasonName(result.finish);
+  switch (result.finish) {
+    case FinishReason::kStop: return result.tool_calls.empty() ? "stop" : "tool_calls";
+    case FinishReason::kLength: return "length";
+    // Only a shutdown cancels a generation whose client is still there to read it. OpenAI has no value for that;
+    // "length" tells clients the truth they act on: the output was cut short, not finished.
+    case FinishReason::kCancelled: return "length";
+  }
+  return "stop";
 }
 
 std::string SseData(const ojson& payload) { return "data: " + payload.dump() + "\n\n"; }
@@ -90,22 +96,9 @@ net::awaitable<void> ReplyJson(HttpExchange& exchange, int status, const ojson& 
 
 net::awaitable<void> ReplyError(HttpExchange& exchange, const ApiError& error) {
   std::vector<std::pair<std::string, std::string>> headers;
-  if (error.status == 429 || error.status == 503) headers.emplace_back("Retry-After", "1");
-  if (error.status == 401) headers.emplace_back("WWW-Authenticate", "Bearer");
-  co_await exchange.Reply(error.status, "application/json", error.ToJson().dump(), std::move(headers));
-}
-
-ApiError ErrorFromStatus(const Status& status, std::string param) {
-  switch (status.code()) {
-    case StatusCode::kResourceExhausted:
-      return {.status = 400, .message = status.message(), .param = std::move(param),
-              .code = "context_length_exceeded"};
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kNotFound:
-      return {.status = 400, .message = status.message(), .param = std::move(param), .code = "invalid_value"};
-    default:
-      return {.status = 500, .message = status.message(), .type = "server_error"};
-  }
+  if (error.retry_after()) headers.emplace_back("Retry-After", "1");
+  if (error.kind == ErrorKind::kUnauthorized) headers.emplace_back("WWW-Authenticate", "Bearer");
+  co_await exchange.Reply(error.status(), "application/json", error.ToJson().dump(), std::move(headers));
 }
 
 }  // namespace baleen

@@ -37,15 +37,14 @@ std::string TokenText(const Tokenizer& tokenizer, int32_t token);
 // [{"id", "type": "function", "function": {"name", "arguments"}}], with "index" for stream deltas.
 ojson ToolCallsJson(std::span<const ToolCall> calls, int first_index, bool with_index);
 
-// "stop", "length", "tool_calls" (a stop after tool calls) or "cancelled".
+// OpenAI's values only: "stop", "tool_calls" (a stop after tool calls), or "length" (the token limit or the context
+// ended it, or a shutdown cut it short).
 const char* FinishReasonFor(const GenerationResult& result);
 
 std::string SseData(const ojson& payload);  // "data: {...}\n\n"
 
-// Replies with {"error": {...}} and the error's status (429 and 503 get Retry-After).
+// Replies with {"error": {...}} and the error's status, with Retry-After where the error table says so.
 net::awaitable<void> ReplyError(HttpExchange& exchange, const ApiError& error);
 net::awaitable<void> ReplyJson(HttpExchange& exchange, int status, const ojson& body);
-// The ApiError for an engine status: prompt too long → 400 context_length_exceeded, bad argument → 400, else 500.
-ApiError ErrorFromStatus(const Status& status, std::string param);
 
 }  // namespace baleen
