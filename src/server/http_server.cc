@@ -1,169 +1,58 @@
-// Connection loop: read a request (limits, timeouts), hand it to the handler, repeat while kept alive.
+// Connection loop: accept within the connection limits (evicting idle connections to make room), read a request
+// under its timeouts, hand it to the handler, repeat while kept alive; and the graceful stop.
 #include "server/http_server.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <limits>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <nlohmann/json.hpp>
+#include "server/http_connection.h"
 
 namespace baleen {
 
 namespace beast = boost::beast;
 using net::ip::tcp;
-using namespace net::experimental::awaitable_operators;
+
+namespace {
+
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+// Descriptors kept for everything that is not a connection: model and cache files, logs, the engine's threads.
+constexpr int64_t kReservedDescriptors = 64;
+// Out of descriptors with no idle connection to close: wait this long instead of retrying accept() in a busy loop.
+constexpr std::chrono::milliseconds kAcceptBackOff{100};
 
-struct Connection {
-  Connection(tcp::socket socket, std::chrono::seconds write_timeout)
-      : stream(std::move(socket)), write_timeout(write_timeout) {}
-  beast::tcp_stream stream;
-  std::chrono::seconds write_timeout;
-  beast::flat_buffer buffer;
-  bool idle = true;  // waiting for a request (Stop may close it)
-};
-
-struct HttpExchange::Notifier::State {
-  explicit State(net::any_io_executor executor) : timer(executor) {}
-  net::steady_timer timer;
-  bool pending = false;  // touched on the I/O thread only
-};
-
-std::string ErrorBody(std::string_view message, std::string_view type, std::string_view code) {
-  nlohmann::json error = {{"message", message}, {"type", type}, {"param", nullptr}, {"code", nullptr}};
-  if (!code.empty()) error["code"] = code;
-  return nlohmann::json{{"error", error}}.dump();
+bool OutOfDescriptors(const boost::system::error_code& ec) {
+  return ec == net::error::no_descriptors || ec.value() == ENFILE || ec == net::error::no_buffer_space ||
+         ec == net::error::no_memory;
 }
 
-// ---------------------------------------------------------------------------------------------- HttpExchange
-
-void HttpExchange::Notifier::Notify() const {
-  std::weak_ptr<State> weak = state_;
-  net::post(state_->timer.get_executor(), [weak] {
-    if (auto state = weak.lock()) {
-      state->pending = true;
-      state->timer.cancel();
-    }
-  });
+// Bytes the client sent that no read has taken yet.
+bool HasUnreadBytes(Connection& connection) {
+  if (connection.buffer.size() > 0) return true;
+  char byte;
+  return ::recv(connection.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
-HttpExchange::HttpExchange(std::shared_ptr<Connection> connection, HttpRequest request)
-    : connection_(std::move(connection)), request_(std::move(request)) {
-  notifier_.state_ = std::make_shared<Notifier::State>(connection_->stream.get_executor());
-}
+}  // namespace
 
-HttpExchange::~HttpExchange() = default;
-
-HttpExchange::Notifier HttpExchange::notifier() const { return notifier_; }
-
-std::string HttpExchange::path() const {
-  const std::string_view target = request_.target();
-  return std::string(target.substr(0, target.find('?')));
-}
-
-std::string HttpExchange::remote_address() const {
-  beast::error_code ec;
-  const tcp::endpoint peer = connection_->stream.socket().remote_endpoint(ec);
-  return ec ? "?" : peer.address().to_string();
-}
-
-bool HttpExchange::keep_alive() const { return request_.keep_alive() && !client_gone_; }
-
-// Every write runs under the write timeout: a client that stops reading is dropped instead of holding the
-// connection (and its generation) forever.
-bool HttpExchange::Account(const boost::system::error_code& ec, size_t bytes) {
-  connection_->stream.expires_never();
-  bytes_sent_ += bytes;
-  if (ec) client_gone_ = true;
-  return !ec;
-}
-
-net::awaitable<bool> HttpExchange::Write(auto&& buffers) {
-  connection_->stream.expires_after(connection_->write_timeout);
-  auto [ec, n] = co_await net::async_write(connection_->stream, buffers, kTuple);
-  co_return Account(ec, n);
-}
-
-template <class Body>
-http::response<Body> HttpExchange::Response(int status, std::string_view content_type,
-                                            std::string_view cache_control) {
-  http::response<Body> response{static_cast<http::status>(status), request_.version()};
-  response.set(http::field::server, "baleen");
-  response.set(http::field::content_type, content_type);
-  response.set(http::field::cache_control, cache_control);
-  response.keep_alive(request_.keep_alive());
-  status_ = status;
-  return response;
-}
-
-net::awaitable<void> HttpExchange::Reply(int status, std::string content_type, std::string body,
-                                         std::vector<std::pair<std::string, std::string>> headers) {
-  auto response = Response<http::string_body>(status, content_type, "no-store");
-  for (auto& [name, value] : headers) response.set(name, value);
-  response.body() = std::move(body);
-  response.prepare_payload();
-  connection_->stream.expires_after(connection_->write_timeout);
-  auto [ec, n] = co_await http::async_write(connection_->stream, response, kTuple);
-  Account(ec, n);
-}
-
-net::awaitable<bool> HttpExchange::BeginEvents() {
-  auto response = Response<http::empty_body>(200, "text/event-stream", "no-cache");
-  response.set("X-Accel-Buffering", "no");  // reverse proxies must pass each event on at once
-  response.chunked(true);
-  streaming_ = true;
-  http::response_serializer<http::empty_body> serializer{response};
-  connection_->stream.expires_after(connection_->write_timeout);
-  auto [ec, n] = co_await http::async_write_header(connection_->stream, serializer, kTuple);
-  co_return Account(ec, n);
-}
-
-net::awaitable<bool> HttpExchange::Send(std::string data) {
-  if (client_gone_) co_return false;
-  co_return co_await Write(http::make_chunk(net::buffer(data)));
-}
-
-net::awaitable<void> HttpExchange::EndEvents() {
-  if (!client_gone_) co_await Write(http::make_chunk_last());
-}
-
-net::awaitable<HttpExchange::WaitResult> HttpExchange::Wait(std::chrono::milliseconds timeout) {
-  Notifier::State& state = *notifier_.state_;
-  if (state.pending) {
-    state.pending = false;
-    co_return WaitResult::kNotified;
+int64_t RaiseFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
   }
-  if (client_gone_) co_return WaitResult::kClientGone;
-  state.timer.expires_after(timeout);
-  if (peer_sent_data_) {  // a pipelined request is waiting: readability says nothing about the client leaving
-    co_await state.timer.async_wait(kTuple);
-  } else {
-    tcp::socket& socket = connection_->stream.socket();
-    auto result = co_await (state.timer.async_wait(kTuple) || socket.async_wait(tcp::socket::wait_read, kTuple));
-    if (result.index() == 1) {
-      // Readable: either the client closed (EOF or reset) or it sent more bytes (a pipelined request).
-      char byte;
-      const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-      if (n > 0) {
-        peer_sent_data_ = true;
-      } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-        client_gone_ = true;
-        co_return WaitResult::kClientGone;
-      }
-    }
-  }
-  if (state.pending) {
-    state.pending = false;
-    co_return WaitResult::kNotified;
-  }
-  co_return WaitResult::kTimeout;
+  if (limit.rlim_cur == RLIM_INFINITY) return std::numeric_limits<int64_t>::max();
+  return static_cast<int64_t>(limit.rlim_cur);
 }
-
-// ------------------------------------------------------------------------------------------------ HttpServer
 
 HttpServer::HttpServer(net::io_context& io, HttpServerOptions options, HttpHandler handler)
-    : io_(io), options_(std::move(options)), handler_(std::move(handler)), acceptor_(io) {}
+    : io_(io), options_(std::move(options)), handler_(std::move(handler)), acceptor_(io), grace_timer_(io) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -179,16 +68,48 @@ Result<uint16_t> HttpServer::Listen() {
   if (ec) {
     return IoError("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message());
   }
+  // Connections stay below the descriptor limit, so running out of descriptors is the exception, not the defence.
+  rlimit limit{};
+  int64_t descriptors = std::numeric_limits<int64_t>::max();
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    descriptors = static_cast<int64_t>(limit.rlim_cur);
+  }
+  max_connections_ = static_cast<int>(
+      std::clamp<int64_t>(descriptors - kReservedDescriptors, 1, std::max(options_.max_connections, 1)));
   net::co_spawn(io_, Accept(), net::detached);
   return acceptor_.local_endpoint().port();
+}
+
+int HttpServer::connections() const {
+  return static_cast<int>(std::count_if(connections_.begin(), connections_.end(),
+                                        [](const std::weak_ptr<Connection>& c) { return !c.expired(); }));
 }
 
 void HttpServer::Stop() {
   stopping_ = true;
   beast::error_code ec;
   acceptor_.close(ec);
+  bool any_idle = false;
   for (auto& weak : connections_) {
-    if (auto connection = weak.lock(); connection && connection->idle) connection->stream.socket().close(ec);
+    if (auto connection = weak.lock()) {
+      connection->closing = true;
+      any_idle |= connection->idle;
+    }
+  }
+  if (!any_idle) return;
+  grace_timer_.expires_after(options_.shutdown_grace);
+  grace_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (!error) CloseIdleAfterGrace();
+  });
+}
+
+// A connection that began sending a request keeps its header timeout: its request is answered (and refused by the
+// handler if it likes) rather than cut off mid-send.
+void HttpServer::CloseIdleAfterGrace() {
+  for (auto& weak : connections_) {
+    if (auto connection = weak.lock(); connection && connection->idle && !HasUnreadBytes(*connection)) {
+      connection->Close();
+    }
   }
 }
 
@@ -197,26 +118,62 @@ net::awaitable<void> HttpServer::Accept() {
     auto [ec, socket] = co_await acceptor_.async_accept(kTuple);
     if (ec) {
       if (stopping_ || ec == net::error::operation_aborted) break;
-      continue;  // e.g. EMFILE: keep serving the connections we have
-    }
-    std::erase_if(connections_, [](const std::weak_ptr<Connection>& c) { return c.expired(); });
-    auto connection = std::make_shared<Connection>(std::move(socket), options_.write_timeout);
-    if (static_cast<int>(connections_.size()) >= options_.max_connections) {
-      net::co_spawn(io_, RefuseConnection(connection, 503, "too many connections"), net::detached);
+      co_await BackOffAfterAcceptError(ec);
       continue;
     }
-    connections_.push_back(connection);
+    auto connection = std::make_shared<Connection>(std::move(socket), options_.write_timeout);
+    if (!Admit(connection)) {
+      const ApiError full{.kind = ErrorKind::kUnavailable,
+                          .message = "too many connections with requests in progress; retry shortly"};
+      net::co_spawn(io_, RefuseConnection(connection, full), net::detached);
+      continue;
+    }
     net::co_spawn(io_, Serve(connection), net::detached);
   }
 }
 
-net::awaitable<void> HttpServer::RefuseConnection(std::shared_ptr<Connection> connection, int status,
-                                                  std::string message) {
-  http::response<http::string_body> response{static_cast<http::status>(status), 11};
+// Out of descriptors: an idle connection gives its own up, so the client that is waiting in the backlog (perhaps one
+// with a real request) gets in. With none to close, wait a little instead of spinning on accept().
+net::awaitable<void> HttpServer::BackOffAfterAcceptError(const boost::system::error_code& ec) {
+  if (!OutOfDescriptors(ec) || EvictIdle(nullptr)) co_return;
+  net::steady_timer timer(io_, kAcceptBackOff);
+  co_await timer.async_wait(kTuple);
+}
+
+// Makes room for a new connection within the per-peer and total limits, closing idle ones if needed (the peer's own
+// first). False when every connection in the way has a request in progress.
+bool HttpServer::Admit(const std::shared_ptr<Connection>& connection) {
+  std::erase_if(connections_, [](const std::weak_ptr<Connection>& c) { return c.expired(); });
+  const auto from_peer = std::count_if(connections_.begin(), connections_.end(), [&](const auto& weak) {
+    auto other = weak.lock();
+    return other && other->peer == connection->peer;
+  });
+  if (from_peer >= options_.max_connections_per_peer && !EvictIdle(&connection->peer)) return false;
+  if (static_cast<int>(connections_.size()) >= max_connections_ && !EvictIdle(nullptr)) return false;
+  connections_.push_back(connection);
+  return true;
+}
+
+// Closes the connection that has waited longest for a request (from `peer`, or from anyone when null).
+bool HttpServer::EvictIdle(const net::ip::address* peer) {
+  auto oldest = connections_.end();
+  for (auto it = connections_.begin(); it != connections_.end(); ++it) {
+    auto candidate = it->lock();
+    if (!candidate || !candidate->idle || (peer != nullptr && candidate->peer != *peer)) continue;
+    if (oldest == connections_.end() || candidate->idle_since < oldest->lock()->idle_since) oldest = it;
+  }
+  if (oldest == connections_.end()) return false;
+  oldest->lock()->Close();
+  connections_.erase(oldest);
+  return true;
+}
+
+net::awaitable<void> HttpServer::RefuseConnection(std::shared_ptr<Connection> connection, ApiError error) {
+  http::response<http::string_body> response{static_cast<http::status>(error.status()), 11};
   response.set(http::field::content_type, "application/json");
-  response.set(http::field::retry_after, "1");
+  if (error.retry_after()) response.set(http::field::retry_after, "1");
   response.keep_alive(false);
-  response.body() = ErrorBody(message, status == 503 ? "server_error" : "invalid_request_error");
+  response.body() = error.ToJson().dump();
   response.prepare_payload();
   connection->stream.expires_after(std::chrono::seconds(5));
   co_await http::async_write(connection->stream, response, kTuple);
@@ -230,50 +187,65 @@ net::awaitable<void> HttpServer::RefuseConnection(std::shared_ptr<Connection> co
     if (ec) break;
     drained += n;
   }
-  beast::error_code ec;
-  connection->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  connection->Close();
+}
+
+// Reads one request: its header within header_timeout (idle_timeout on a kept-alive connection), its body within
+// read_timeout. False when the connection is to end (a timeout, EOF, a reset, or an error already answered).
+net::awaitable<bool> HttpServer::ReadRequest(const std::shared_ptr<Connection>& connection, bool first,
+                                             http::request_parser<http::string_body>& parser) {
+  parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
+  parser.body_limit(options_.max_body_bytes);
+  connection->idle = true;
+  connection->idle_since = std::chrono::steady_clock::now();
+  // A stopping server waits only its grace for a request already on its way.
+  using Duration = net::steady_timer::duration;
+  connection->stream.expires_after(connection->closing ? Duration(options_.shutdown_grace)
+                                   : first             ? Duration(options_.header_timeout)
+                                                       : Duration(options_.idle_timeout));
+  auto [ec, n] = co_await http::async_read_header(connection->stream, connection->buffer, parser, kTuple);
+  connection->idle = false;
+  if (!ec && !parser.is_done()) {
+    connection->stream.expires_after(options_.read_timeout);
+    std::tie(ec, n) = co_await http::async_read(connection->stream, connection->buffer, parser, kTuple);
+  }
+  connection->stream.expires_never();
+  if (ec == http::error::body_limit) {
+    const ApiError error{.kind = ErrorKind::kBodyTooLarge, .message = "the request body exceeds " +
+                                                                      std::to_string(options_.max_body_bytes) + " bytes"};
+    co_await RefuseConnection(connection, error);
+    co_return false;
+  }
+  if (ec == http::error::header_limit) {
+    const ApiError error{.kind = ErrorKind::kHeadersTooLarge,
+                         .message = "the request headers exceed " + std::to_string(options_.max_header_bytes) + " bytes"};
+    co_await RefuseConnection(connection, error);
+    co_return false;
+  }
+  // A malformed request gets a 400; a timeout, EOF or reset just ends the connection.
+  if (ec && ec.category() == http::make_error_code(http::error::bad_method).category() &&
+      ec != http::error::end_of_stream && ec != http::error::partial_message) {
+    const ApiError error{.message = "malformed HTTP request: " + ec.message(), .code = "invalid_http"};
+    co_await RefuseConnection(connection, error);
+  }
+  co_return !ec;
 }
 
 net::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> connection) {
-  bool first = true;
-  while (!stopping_) {
+  for (bool first = true;; first = false) {
     http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<uint32_t>(options_.max_header_bytes));
-    parser.body_limit(options_.max_body_bytes);
-    connection->idle = true;
-    connection->stream.expires_after(first ? options_.read_timeout : options_.idle_timeout);
-    auto [ec, n] = co_await http::async_read(connection->stream, connection->buffer, parser, kTuple);
-    connection->idle = false;
-    first = false;
-    if (ec == http::error::body_limit) {
-      co_await RefuseConnection(connection, 413,
-                                "the request body exceeds " + std::to_string(options_.max_body_bytes) + " bytes");
-      co_return;
-    }
-    if (ec == http::error::header_limit) {
-      co_await RefuseConnection(connection, 431, "the request headers exceed " +
-                                                     std::to_string(options_.max_header_bytes) + " bytes");
-      co_return;
-    }
-    if (ec) {
-      // A malformed request gets a 400; a timeout, EOF or reset just ends the connection.
-      if (ec.category() == http::make_error_code(http::error::bad_method).category() &&
-          ec != http::error::end_of_stream && ec != http::error::partial_message) {
-        co_await RefuseConnection(connection, 400, "malformed HTTP request: " + ec.message());
-      }
-      break;
-    }
-    connection->stream.expires_never();
+    if (!co_await ReadRequest(connection, first, parser)) break;
     const auto start = std::chrono::steady_clock::now();
     HttpExchange exchange(connection, parser.release());
     co_await handler_(exchange);
-    if (!exchange.replied()) co_await exchange.Reply(500, "application/json", ErrorBody("no response", "server_error"));
+    if (!exchange.replied()) {
+      const ApiError error{.kind = ErrorKind::kInternal, .message = "the handler sent no response"};
+      co_await exchange.Reply(error.status(), "application/json", error.ToJson().dump());
+    }
     LogAccess(exchange, start);
     if (!exchange.keep_alive()) break;
   }
-  beast::error_code ec;
-  connection->stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-  connection->stream.socket().close(ec);
+  connection->Close();
 }
 
 // Metadata only: never the body, the query string or headers, which may carry prompts or keys.

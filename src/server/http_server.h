@@ -1,6 +1,13 @@
 // A small HTTP/1.1 server on Boost.Beast and C++20 coroutines: keep-alive, size limits and timeouts, whole responses
 // and server-sent event streams, and a wait that also notices a client hanging up. Server layer; knows nothing of
-// the API (the handler does).
+// the API (the handler does) beyond the shape of its errors.
+//
+// Connections are a bounded resource that idle sockets must not be able to take from working clients: a connection
+// that has not sent a complete request header is "idle", must finish its header within header_timeout, and is the
+// first to go when a new connection needs room (the peer's own oldest idle one at the per-peer limit, anyone's at the
+// total limit, or when the process runs out of file descriptors). A connection with a request in flight is never
+// evicted. A client that half-closes (shutdown(SHUT_WR) after its request) is still there to read its answer; only a
+// reset or a failed write means it left.
 //
 // Threads: all I/O runs on one io_context thread; handlers are coroutines on it. Work done elsewhere (the engine
 // thread) wakes a handler through HttpExchange::Notifier, which is safe to call from any thread.
@@ -18,6 +25,7 @@
 #include <boost/beast/http.hpp>
 
 #include "base/status.h"
+#include "server/api_error.h"
 
 namespace baleen {
 
@@ -30,10 +38,13 @@ struct HttpServerOptions {
   uint16_t port = 8080;              // 0: any free port
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 8 * 1024 * 1024;
-  int max_connections = 256;         // beyond this, new connections get 503 and are closed
-  std::chrono::seconds read_timeout{30};   // to receive a whole request once its first byte arrived
-  std::chrono::seconds idle_timeout{60};   // between requests on a kept-alive connection
-  std::chrono::seconds write_timeout{60};  // for one write to drain (a client that stopped reading)
+  int max_connections = 512;           // in all (Listen lowers it to fit the file descriptor limit)
+  int max_connections_per_peer = 64;   // from one IP address
+  std::chrono::seconds header_timeout{10};  // for a new connection to send its first request's whole header
+  std::chrono::seconds read_timeout{30};    // for a request's body once its header arrived
+  std::chrono::seconds idle_timeout{60};    // for the next request's header on a kept-alive connection
+  std::chrono::seconds write_timeout{60};   // for one write to drain (a client that stopped reading)
+  std::chrono::milliseconds shutdown_grace{1000};  // Stop() keeps idle connections this long for requests in transit
   bool access_log = true;            // one line per request on stderr: method, path, status, time, bytes
 };
 
@@ -64,13 +75,15 @@ class HttpExchange {
   // A whole response. `headers` are extra (name, value) pairs.
   net::awaitable<void> Reply(int status, std::string content_type, std::string body,
                              std::vector<std::pair<std::string, std::string>> headers = {});
-  // A text/event-stream response, sent chunked. Send returns false once the client is gone.
+  // A text/event-stream response, sent chunked (to an HTTP/1.0 client: unframed, and the connection closes after
+  // it). Send returns false once the client is gone.
   net::awaitable<bool> BeginEvents();
   net::awaitable<bool> Send(std::string data);
   net::awaitable<void> EndEvents();
 
   Notifier notifier() const;
-  // Sleeps until notified, `timeout` passes, or the client closes its end of the connection.
+  // Sleeps until notified, `timeout` passes, or the client is gone (a reset or a failed write; a client that only
+  // closed its sending side is probed once, see WatchHalfClosed).
   net::awaitable<WaitResult> Wait(std::chrono::milliseconds timeout);
 
   // Who is asking, as the server established it (e.g. which API key matched); never taken from the request body.
@@ -85,6 +98,7 @@ class HttpExchange {
 
  private:
   net::awaitable<bool> Write(auto&& buffers);
+  net::awaitable<void> ProbeHalfClosed();
   template <class Body>
   http::response<Body> Response(int status, std::string_view content_type, std::string_view cache_control);
   bool Account(const boost::system::error_code& ec, size_t bytes);
@@ -96,6 +110,9 @@ class HttpExchange {
   int status_ = 0;
   uint64_t bytes_sent_ = 0;
   bool client_gone_ = false, peer_sent_data_ = false, streaming_ = false;
+  bool raw_stream_ = false;   // an event stream to an HTTP/1.0 client: no chunks, close at the end
+  bool input_closed_ = false;  // the client sent EOF: it may have half-closed, or gone; probed once
+  bool announced_keep_alive_ = false;
 };
 
 using HttpHandler = std::function<net::awaitable<void>(HttpExchange&)>;
@@ -107,25 +124,37 @@ class HttpServer {
 
   // Binds and starts accepting; returns the bound port (the chosen one for port 0).
   Result<uint16_t> Listen();
-  // Stops accepting and closes idle connections; requests in progress finish (their handlers decide how fast).
+  // Stops accepting. Requests in progress finish (their handlers decide how fast) and close their connection;
+  // idle connections stay open for shutdown_grace, so a request already on its way is answered (the handler
+  // refuses it as it likes) instead of meeting a reset, then close.
   void Stop();
-  int connections() const { return static_cast<int>(connections_.size()); }
+  int connections() const;
+  int max_connections() const { return max_connections_; }
 
  private:
   net::awaitable<void> Accept();
+  net::awaitable<void> BackOffAfterAcceptError(const boost::system::error_code& ec);
+  bool Admit(const std::shared_ptr<Connection>& connection);
+  bool EvictIdle(const net::ip::address* peer);
   net::awaitable<void> Serve(std::shared_ptr<Connection> connection);
-  net::awaitable<void> RefuseConnection(std::shared_ptr<Connection> connection, int status, std::string message);
+  net::awaitable<bool> ReadRequest(const std::shared_ptr<Connection>& connection, bool first,
+                                   http::request_parser<http::string_body>& parser);
+  net::awaitable<void> RefuseConnection(std::shared_ptr<Connection> connection, ApiError error);
+  void CloseIdleAfterGrace();
   void LogAccess(const HttpExchange& exchange, std::chrono::steady_clock::time_point start) const;
 
   net::io_context& io_;
   HttpServerOptions options_;
   HttpHandler handler_;
   net::ip::tcp::acceptor acceptor_;
+  net::steady_timer grace_timer_;
   std::vector<std::weak_ptr<Connection>> connections_;
+  int max_connections_ = 0;
   bool stopping_ = false;
 };
 
-// {"error": {...}} in OpenAI's shape, for errors the HTTP layer answers itself.
-std::string ErrorBody(std::string_view message, std::string_view type, std::string_view code = "");
+// Raises this process's open-file limit to its hard limit and returns the new soft limit: every connection is a
+// descriptor, and the default 1024 would let a few hundred idle sockets exhaust them.
+int64_t RaiseFileLimit();
 
 }  // namespace baleen

@@ -36,6 +36,7 @@ Status Serve(LoadedModel& model, const ServeOptions& options, const std::functio
                         .settings = options.settings};
   ApiServer api(context);
   net::io_context io(1);
+  RaiseFileLimit();
   HttpServer http(io, options.http, [&api](HttpExchange& exchange) { return api.Handle(exchange); });
   ASSIGN_OR_RETURN(uint16_t port, http.Listen());
 
