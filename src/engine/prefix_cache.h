@@ -70,7 +70,8 @@ class PrefixCache {
   void Clear();  // drops every node (Unref)
 
   // Persistence (--cache-dir): writes every cached block (tenant, its token path, its bytes) to `path` atomically
-  // (path + ".tmp", fsync, rename, fsync of the directory). `fingerprint` identifies the model and KV layout;
+  // (a new 0600 file under a random name beside it, created with O_EXCL|O_NOFOLLOW; fsync, rename, fsync of the
+  // directory; `path` itself is never opened for writing). `fingerprint` identifies the model and KV layout;
   // `block_bytes(id)` returns a block's KV bytes (all the same size). Most recently used blocks come first, so a
   // smaller pool that loads the file keeps the hottest ones.
   Status Save(const std::string& path, const std::string& fingerprint,
@@ -83,8 +84,10 @@ class PrefixCache {
   // many blocks were restored. Every error leaves the cache unchanged and names the file: NotFound (no file),
   // DataLoss (truncated, flipped bit, bad counts or indices), InvalidArgument (another fingerprint, block_tokens or
   // block size), Unimplemented (a newer file version). `expected_block_bytes` (when >= 0) is the size write_block
-  // needs: a file of another size is rejected rather than handing the callback a span it cannot take. The file is
-  // memory-mapped, never copied whole into memory (it must not be truncated by someone else while loading).
+  // needs: a file of another size is rejected rather than handing the callback a span it cannot take. A symlink, a
+  // file that is not regular, not owned by this process's uid or open to group or others is refused (InvalidArgument)
+  // before it is read. The file is memory-mapped, never copied whole into memory (it must not be truncated by someone
+  // else while loading).
   Result<int64_t> Load(const std::string& path, const std::string& fingerprint,
                        const std::function<void(int32_t, std::span<const std::byte>)>& write_block,
                        int64_t expected_block_bytes = -1);

@@ -1,6 +1,7 @@
-// PrefixCache's --cache-dir file: Save writes every cached block with its tenant and token path, hashed and renamed
-// into place; Load checks the whole file before it changes anything. Engine layer.
-#include <fcntl.h>
+// PrefixCache's --cache-dir file: Save writes every cached block with its tenant and token path, hashed, to a fresh
+// private temp file renamed into place; Load refuses a file another user could have planted or read, and checks the
+// whole file before it changes anything. Engine layer.
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,8 +15,9 @@
 #include <utility>
 
 #include "base/check.h"
-#include "base/mapped_file.h"
+#include "base/private_dir.h"
 #include "base/sha256.h"
+#include "base/unique_fd.h"
 #include "engine/prefix_cache.h"
 #include "engine/prefix_cache_node.h"
 
@@ -35,7 +37,10 @@ namespace baleen {
 namespace prefix_cache_internal {
 
 constexpr char kMagic[8] = {'B', 'A', 'L', 'E', 'E', 'N', 'K', 'V'};
-constexpr uint32_t kVersion = 1;
+// 2: tenants are HMAC-SHA256 digests of API keys under the --cache-dir's secret. Version 1 held unkeyed SHA-256
+// prefixes, which could be matched against guessed keys offline; such a file is refused (and so dropped at the next
+// save) rather than carried forward with tenants no key maps to any more.
+constexpr uint32_t kVersion = 2;
 constexpr uint64_t kNoParent = ~uint64_t{0};
 constexpr size_t kDigestBytes = 32;
 constexpr uint64_t kEntryFixedBytes = 4 + 8;  // tenant index, parent
@@ -282,18 +287,34 @@ Status CloseDurably(std::FILE* file, const std::string& path, bool write_failed)
   return Status::Ok();
 }
 
-// After a rename, the directory entry itself must reach the disk, or a crash can bring back the old file.
-Status SyncDirectory(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return IoError(dir + ": cannot open directory: " + std::strerror(errno));
-  const int rc = ::fsync(fd);
-  const int error = errno;
-  ::close(fd);
-  if (rc != 0) return IoError(dir + ": cannot sync directory: " + std::strerror(error));
-  return Status::Ok();
-}
+// A read-only mapping of an already checked file descriptor (MappedFile opens by name, which would reopen whatever
+// sits at the name by then).
+class FileMapping {
+ public:
+  static Result<FileMapping> Map(int fd, const std::string& path) {
+    struct stat info {};
+    if (::fstat(fd, &info) != 0) return IoError(path + ": " + std::strerror(errno));
+    FileMapping mapping;
+    mapping.size_ = static_cast<size_t>(info.st_size);
+    if (mapping.size_ == 0) return mapping;  // mmap refuses empty ranges; the parser reports the file too short
+    void* data = ::mmap(nullptr, mapping.size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (data == MAP_FAILED) return IoError(path + ": cannot map: " + std::strerror(errno));
+    mapping.data_ = static_cast<const uint8_t*>(data);
+    return mapping;
+  }
+  FileMapping(FileMapping&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+  FileMapping& operator=(FileMapping&&) = delete;
+  ~FileMapping() {
+    if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+  }
+  std::span<const uint8_t> bytes() const { return {data_, data_ == nullptr ? 0 : size_}; }
+
+ private:
+  FileMapping() = default;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
 
 }  // namespace
 
@@ -360,38 +381,37 @@ Status PrefixCache::WriteFile(FileSink& sink, const std::string& fingerprint,
 
 Status PrefixCache::Save(const std::string& path, const std::string& fingerprint,
                          const std::function<std::span<const std::byte>(int32_t)>& block_bytes) const {
-  const std::string tmp_path = path + ".tmp";
-  // Readable by the owner only: the blocks are derived from users' prompts.
-  const int fd = ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  std::FILE* file = fd < 0 ? nullptr : ::fdopen(fd, "wb");
+  // A new file under a random name, mode 0600 (the blocks are derived from users' prompts), created with O_EXCL and
+  // O_NOFOLLOW: a link or file planted at a predictable name is never written through.
+  ASSIGN_OR_RETURN(PrivateTempFile temp, CreatePrivateTempFile(path));
+  std::FILE* file = ::fdopen(temp.fd.get(), "wb");
   if (file == nullptr) {
-    if (fd >= 0) ::close(fd);
-    return IoError(tmp_path + ": cannot create: " + std::strerror(errno));
-  }
-  FileSink sink(file);
-  Status status = WriteFile(sink, fingerprint, block_bytes);
-  const Status closed = CloseDurably(file, tmp_path, sink.failed());
-  if (status.ok()) status = closed;
-  if (status.ok() && std::rename(tmp_path.c_str(), path.c_str()) != 0) {
-    status = IoError(tmp_path + ": cannot rename to " + path + ": " + std::strerror(errno));
-  }
-  if (!status.ok()) {
-    std::remove(tmp_path.c_str());  // a half-written file is never left to be mistaken for a cache
+    const Status status = IoError(temp.path + ": " + std::strerror(errno));
+    ::unlink(temp.path.c_str());
     return status;
   }
-  return SyncDirectory(path);
+  temp.fd.Release();  // fclose closes it now
+  FileSink sink(file);
+  Status status = WriteFile(sink, fingerprint, block_bytes);
+  const Status closed = CloseDurably(file, temp.path, sink.failed());
+  if (status.ok()) status = closed;
+  if (!status.ok()) {
+    ::unlink(temp.path.c_str());  // a half-written file is never left to be mistaken for a cache
+    return status;
+  }
+  return ReplaceWithTempFile(temp.path, path);
 }
 
 Result<int64_t> PrefixCache::Load(const std::string& path, const std::string& fingerprint,
                                   const std::function<void(int32_t, std::span<const std::byte>)>& write_block,
                                   int64_t expected_block_bytes) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) {
-    if (errno == ENOENT) return NotFound(path + ": no prefix cache file");
-    return IoError(path + ": " + std::strerror(errno));
-  }
-  ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> mapped, MappedFile::Open(path));
-  return LoadBytes(mapped->bytes(), path, fingerprint, write_block, expected_block_bytes);
+  // Only a regular file of ours that nobody else could read or write: one planted by another user (or readable by
+  // them) is refused, not trusted, and the next Save replaces it.
+  Result<UniqueFd> fd = OpenPrivateFile(path);
+  if (!fd.ok() && fd.status().code() == StatusCode::kNotFound) return NotFound(path + ": no prefix cache file");
+  if (!fd.ok()) return fd.status().WithContext("prefix cache file refused");
+  ASSIGN_OR_RETURN(FileMapping mapping, FileMapping::Map(fd->get(), path));
+  return LoadBytes(mapping.bytes(), path, fingerprint, write_block, expected_block_bytes);
 }
 
 Result<int64_t> PrefixCache::LoadBytes(std::span<const uint8_t> file, const std::string& source,

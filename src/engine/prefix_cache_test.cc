@@ -1,11 +1,18 @@
 // Tests of BlockAllocator and PrefixCache: refcounts, longest-prefix matching, tenant isolation, LRU eviction, and
-// the --cache-dir file (round trip, corruption, hostile counts, a pool too small for the file). Engine layer.
+// the --cache-dir file (round trip, corruption, hostile counts, a pool too small for the file, links and files planted
+// by another local user). Engine layer.
 #include "engine/prefix_cache.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -329,9 +336,24 @@ std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
+// Written private, as Save writes them: Load refuses a cache file that group or others could read or write.
 void WriteFile(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  EXPECT_EQ(::chmod(path.c_str(), 0600), 0) << path;
+}
+
+// Files beside `path` whose names start with its own followed by ".tmp" (Save's temp files, old and new names).
+std::vector<std::string> TempFilesBeside(const std::string& path) {
+  const std::filesystem::path final_path(path);
+  const std::string prefix = final_path.filename().string() + ".tmp";
+  std::vector<std::string> found;
+  for (const auto& entry : std::filesystem::directory_iterator(final_path.parent_path())) {
+    if (entry.path().filename().string().starts_with(prefix)) found.push_back(entry.path().string());
+  }
+  return found;
 }
 
 class PrefixCacheFileTest : public PrefixCacheTest {
@@ -381,7 +403,7 @@ TEST_F(PrefixCacheFileTest, SaveLoadRoundTrip) {
   Populate();
   const std::string path = TempPath("cache.bin");
   ASSERT_TRUE(cache_.Save(path, kFingerprint, ReaderOf(pool_)).ok());
-  EXPECT_FALSE(std::ifstream(path + ".tmp").good());  // renamed into place
+  EXPECT_EQ(TempFilesBeside(path), std::vector<std::string>{});  // renamed into place
 
   BlockAllocator allocator(kBlocks);
   FakePool pool(kBlocks);
@@ -560,7 +582,7 @@ class FileBuilder {
   FileBuilder& Header(uint64_t block_bytes = kBlockBytes) {
     const std::string magic = "BALEENKV";
     bytes_.insert(bytes_.end(), magic.begin(), magic.end());
-    return U32(1).Str(kFingerprint).U32(kBlockTokens).U64(block_bytes);
+    return U32(2).Str(kFingerprint).U32(kBlockTokens).U64(block_bytes);
   }
   FileBuilder& Entry(uint32_t tenant, uint64_t parent, int32_t first_token) {
     U32(tenant).U64(parent);
@@ -615,7 +637,7 @@ TEST_F(PrefixCacheFileTest, HostileCountsAndIndicesAreRejected) {
   ExpectRejected(FileBuilder().Header().U32(1).U32(0x7fffffff).Finish(), StatusCode::kDataLoss, "tenant");
   FileBuilder huge_fingerprint;
   for (char c : std::string("BALEENKV")) huge_fingerprint.Raw(1, static_cast<uint8_t>(c));
-  huge_fingerprint.U32(1).U32(0xfffffff0u);
+  huge_fingerprint.U32(2).U32(0xfffffff0u);
   ExpectRejected(huge_fingerprint.Finish(), StatusCode::kDataLoss, "fingerprint");
   // An entry count off by one, and trailing bytes after the entries.
   ExpectRejected(FileBuilder().Header().U32(1).Str("a").U64(2).Entry(0, kNoParent, 1).Finish(), StatusCode::kDataLoss,
@@ -631,12 +653,12 @@ TEST_F(PrefixCacheFileTest, HostileCountsAndIndicesAreRejected) {
                  StatusCode::kDataLoss, "parent");
   ExpectRejected(FileBuilder().Header().U32(2).Str("a").Str("b").U64(2).Entry(0, kNoParent, 1).Entry(1, 0, 2).Finish(),
                  StatusCode::kDataLoss, "parent");
-  // A future version.
-  {
+  // A future version, and version 1, whose tenants were unkeyed digests of API keys (guessable offline).
+  for (const uint32_t version : {3u, 1u}) {
     FileBuilder builder;
     for (char c : std::string("BALEENKV")) builder.Raw(1, static_cast<uint8_t>(c));
-    ExpectRejected(builder.U32(2).Str(kFingerprint).U32(kBlockTokens).U64(kBlockBytes).U32(0).U64(0).Finish(),
-                   StatusCode::kUnimplemented, "version 2");
+    ExpectRejected(builder.U32(version).Str(kFingerprint).U32(kBlockTokens).U64(kBlockBytes).U32(0).U64(0).Finish(),
+                   StatusCode::kUnimplemented, "version " + std::to_string(version));
   }
   // Not a cache file at all.
   std::vector<uint8_t> wrong_magic = FileBuilder().Header().U32(0).U64(0).Finish();
@@ -654,8 +676,95 @@ TEST_F(PrefixCacheFileTest, SaveRejectsBlocksOfDifferentSizes) {
   const Status status = cache_.Save(path, kFingerprint, uneven);
   EXPECT_EQ(status.code(), StatusCode::kInternal) << status.ToString();
   EXPECT_FALSE(std::ifstream(path).good());
-  EXPECT_FALSE(std::ifstream(path + ".tmp").good());
+  EXPECT_EQ(TempFilesBeside(path), std::vector<std::string>{});  // the half-written file is gone
   EXPECT_EQ(cache_.Save("/nonexistent-dir/cache.bin", kFingerprint, ReaderOf(pool_)).code(), StatusCode::kIoError);
+}
+
+// --cache-dir as another local user could prepare it: links planted where the server writes, cache files it reads.
+class PrefixCacheFileSafetyTest : public PrefixCacheFileTest {
+ protected:
+  void SetUp() override {
+    std::string pattern = ::testing::TempDir() + "/prefix_cache_safety_XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    path_ = dir_ + "/prefix-cache-0123456789abcdef.bin";
+    victim_ = dir_ + "/victim";  // stands for any file the server can write: /etc/shadow when it runs as root
+    WriteFile(victim_, "precious");
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  void Plant(const std::string& link) { ASSERT_EQ(::symlink(victim_.c_str(), link.c_str()), 0) << link; }
+  Status LoadStatus(const std::string& path) {
+    BlockAllocator allocator(kBlocks);
+    FakePool pool(kBlocks);
+    PrefixCache restored(allocator, kBlockTokens);
+    return restored.Load(path, kFingerprint, WriterOf(pool), kBlockBytes).status();
+  }
+  void ExpectRefused(const std::string& path, const std::string& message_part) {
+    const Status status = LoadStatus(path);
+    EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << status.ToString();
+    EXPECT_NE(status.message().find(path), std::string::npos) << status.ToString();
+    EXPECT_NE(status.message().find(message_part), std::string::npos) << status.ToString();
+  }
+
+  std::string dir_, path_, victim_;
+};
+
+TEST_F(PrefixCacheFileSafetyTest, SaveNeverWritesThroughPlantedLinks) {
+  Populate();
+  Plant(path_ + ".tmp");  // the old predictable temp name
+  Plant(path_);           // and the final name: rename replaces the link itself
+  ASSERT_TRUE(cache_.Save(path_, kFingerprint, ReaderOf(pool_)).ok());
+  EXPECT_EQ(ReadFile(victim_), "precious");
+  struct stat info {};
+  ASSERT_EQ(::lstat(path_.c_str(), &info), 0);
+  EXPECT_TRUE(S_ISREG(info.st_mode));
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  EXPECT_EQ(info.st_uid, ::geteuid());
+  EXPECT_EQ(TempFilesBeside(path_), std::vector<std::string>{path_ + ".tmp"});  // only the planted link is left
+  EXPECT_TRUE(std::filesystem::is_symlink(path_ + ".tmp"));
+  EXPECT_TRUE(LoadStatus(path_).ok()) << LoadStatus(path_).ToString();
+}
+
+TEST_F(PrefixCacheFileSafetyTest, SavedFileIsOwnerOnlyWhateverTheUmask) {
+  Populate();
+  WriteFile(path_, "an older cache");
+  ASSERT_EQ(::chmod(path_.c_str(), 0644), 0);  // an existing file's wider mode is not inherited either
+  const mode_t old_umask = ::umask(0);
+  const Status saved = cache_.Save(path_, kFingerprint, ReaderOf(pool_));
+  ::umask(old_umask);
+  ASSERT_TRUE(saved.ok()) << saved.ToString();
+  struct stat info {};
+  ASSERT_EQ(::lstat(path_.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+}
+
+TEST_F(PrefixCacheFileSafetyTest, LoadRefusesFilesOthersCouldHavePlantedOrRead) {
+  Populate();
+  ASSERT_TRUE(cache_.Save(path_, kFingerprint, ReaderOf(pool_)).ok());
+  ASSERT_TRUE(LoadStatus(path_).ok());
+  // A link to a good cache file is still a link: whoever made it chooses what the server reads.
+  const std::string link = dir_ + "/linked.bin";
+  ASSERT_EQ(::symlink(path_.c_str(), link.c_str()), 0);
+  ExpectRefused(link, "symbolic link");
+  for (const mode_t mode : {0640, 0604, 0660, 0606}) {
+    SCOPED_TRACE(mode);
+    ASSERT_EQ(::chmod(path_.c_str(), mode), 0);
+    ExpectRefused(path_, "chmod 600");
+  }
+  ASSERT_EQ(::chmod(path_.c_str(), 0600), 0);
+  const std::string fifo = dir_ + "/fifo.bin";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ::alarm(30);  // refused at once, not blocked waiting for a writer: a hang ends the test instead of the suite
+  ExpectRefused(fifo, "not a regular file");
+  ::alarm(0);
+  ExpectRefused(dir_, "not a regular file");
+  if (::chown(path_.c_str(), 65534, 65534) != 0) {
+    GTEST_SKIP() << "cannot chown to uid 65534 to play another local user (needs root): " << std::strerror(errno);
+  }
+  ExpectRefused(path_, "uid 65534");
 }
 
 }  // namespace

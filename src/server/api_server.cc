@@ -2,6 +2,8 @@
 // /detokenize. Everything but the page and /health needs an API key when keys are configured.
 #include "server/api_server.h"
 
+#include "base/check.h"
+#include "base/hmac_sha256.h"
 #include "base/sha256.h"
 
 #include <optional>
@@ -107,11 +109,11 @@ bool ApiServer::Authorized(HttpExchange& exchange) const {
   }
   if (match == keys.size()) return false;
   // The tenant whose cached prefixes this request may reuse: derived from the key itself (not its position in the
-  // list, so a persisted cache stays with its key across restarts and reordered key files), and a digest, so the key
-  // never appears in a cache file.
-  Sha256 sha;
-  sha.Update(std::span(reinterpret_cast<const uint8_t*>(keys[match].data()), keys[match].size()));
-  exchange.set_principal("key-" + Sha256::Hex(sha.Finish()).substr(0, 32));
+  // list, so a persisted cache stays with its key across restarts and reordered key files), and keyed with the
+  // server's secret (kept beside the --cache-dir file), so neither the key nor anything a guessed key can be checked
+  // against offline appears in a cache file. A plain digest would let a weak key be found by hashing candidates.
+  CHECK(!context_.settings.tenant_secret.empty());  // serve fills it; an empty one would make the HMAC a plain hash
+  exchange.set_principal("key-" + Sha256::Hex(HmacSha256(context_.settings.tenant_secret, keys[match])).substr(0, 32));
   return true;
 }
 

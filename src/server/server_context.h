@@ -18,6 +18,10 @@ namespace baleen {
 struct ServerSettings {
   std::string model_id;                 // the name clients see in /v1/models and every response
   std::vector<std::string> api_keys;    // empty: no authentication
+  // Key of the HMAC-SHA256 that turns an API key into its prefix-cache tenant id: random bytes, from the --cache-dir's
+  // secret file (so tenants survive restarts with their cache) or made at start-up. Must be set when api_keys is not
+  // empty.
+  std::string tenant_secret;
   bool log_content = false;             // --log-content: prompts and completions on stderr
   RequestLimits limits;
   bool default_thinking = true;         // for reasoning-capable templates when a request does not say

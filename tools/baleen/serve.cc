@@ -7,6 +7,8 @@
 
 #include "baleen/cli_util.h"
 #include "baleen/commands.h"
+#include "base/private_dir.h"
+#include "base/secure_random.h"
 #include "server/server.h"
 
 namespace baleen::cli {
@@ -22,7 +24,8 @@ constexpr const char* kServeUsage =
     "  --parallel N      generations that run at once, batched in one forward pass per step (default 4)\n"
     "  --kv-size TOKENS  positions in the shared paged KV cache (default: parallel × ctx, within a quarter of\n"
     "                    free memory and 8 GiB); the prefix cache keeps what running requests do not need\n"
-    "  --cache-dir DIR   keep the prefix cache in DIR across restarts (checked against the model on load)\n"
+    "  --cache-dir DIR   keep the prefix cache in DIR across restarts (checked against the model on load); DIR\n"
+    "                    must be yours alone (mode 700, parents root's or yours): it is created so, never chmod'ed\n"
     "  --no-prefix-cache never reuse the KV cache of earlier requests\n"
     "  --queue N         requests that may wait for a slot (default 64); beyond it: 429 with Retry-After\n"
     "  --alias NAME      the model name clients see (default: the file name without .gguf)\n"
@@ -38,13 +41,35 @@ struct ServeArgs {
   std::string cache_dir;
 };
 
-// The prefix cache's file for this model inside --cache-dir (created, private to the user, if missing).
-Result<std::string> PrefixCacheFile(const std::string& dir, const std::string& fingerprint) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return InvalidArgument("--cache-dir " + dir + ": " + ec.message());
-  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
-  return (std::filesystem::path(dir) / ("prefix-cache-" + fingerprint.substr(0, 16) + ".bin")).string();
+constexpr const char* kCacheFilePrefix = "prefix-cache-";
+constexpr const char* kTenantSecretFile = "tenant-secret";
+constexpr size_t kTenantSecretBytes = 32;
+
+// --cache-dir, before the model is loaded: checked (or created) private, what an interrupted save left removed, and
+// the tenant secret read (or made) there, so a key's tenant id, and with it its cached prefixes, survive restarts.
+// Without a cache dir the secret only has to live as long as the process.
+Status PrepareCacheDir(ServeArgs& a) {
+  ServerSettings& settings = a.serve.settings;
+  if (a.cache_dir.empty() || !a.serve.scheduler.prefix_cache) {
+    ASSIGN_OR_RETURN(settings.tenant_secret, SecureRandomString(kTenantSecretBytes));
+    return Status::Ok();
+  }
+  Result<std::string> dir = EnsurePrivateDir(a.cache_dir);
+  if (!dir.ok()) return dir.status().WithContext("--cache-dir");
+  a.cache_dir = *dir;  // canonical: no link in it left to swap
+  ASSIGN_OR_RETURN(const int removed, RemoveStaleTempFiles(a.cache_dir, kCacheFilePrefix));
+  if (removed > 0) {
+    std::fprintf(stderr, "baleen: removed %d unfinished prefix cache file(s) from %s\n", removed, a.cache_dir.c_str());
+  }
+  Result<std::string> secret = ReadOrCreateSecretFile(a.cache_dir + "/" + kTenantSecretFile, kTenantSecretBytes);
+  if (!secret.ok()) return secret.status().WithContext("--cache-dir");
+  settings.tenant_secret = std::move(*secret);
+  return Status::Ok();
+}
+
+// The prefix cache's file for this model inside the prepared --cache-dir.
+std::string PrefixCacheFile(const std::string& dir, const std::string& fingerprint) {
+  return dir + "/" + kCacheFilePrefix + fingerprint.substr(0, 16) + ".bin";
 }
 
 Status ReadKeyFile(const std::string& path, std::vector<std::string>& keys) {
@@ -121,6 +146,7 @@ int RunServe(const std::vector<std::string>& args) {
   ServeArgs a;
   a.serve.scheduler.n_slots = 4;
   if (const int code = ParseServeArgs(args, a); code >= 0) return code;
+  if (Status s = PrepareCacheDir(a); !s.ok()) return Fail(s);
   Result<std::unique_ptr<LoadedModel>> model = OpenForInference(a.model);
   if (!model.ok()) return Fail(model.status());
   LoadedModel& m = **model;
@@ -138,9 +164,7 @@ int RunServe(const std::vector<std::string>& args) {
   }
   if (!a.cache_dir.empty() && scheduler.prefix_cache) {
     scheduler.fingerprint = ModelFingerprint(m);
-    Result<std::string> file = PrefixCacheFile(a.cache_dir, scheduler.fingerprint);
-    if (!file.ok()) return Fail(file.status());
-    scheduler.cache_file = *file;
+    scheduler.cache_file = PrefixCacheFile(a.cache_dir, scheduler.fingerprint);
   }
   if (a.serve.settings.model_id.empty()) a.serve.settings.model_id = std::filesystem::path(a.model.path).stem().string();
   if (a.serve.settings.api_keys.empty() && a.serve.http.host != "127.0.0.1" && a.serve.http.host != "::1") {
