@@ -7,14 +7,18 @@
 #include <cstring>
 #include <filesystem>
 #include <numeric>
+#include <random>
 
 #include <gtest/gtest.h>
 
 #include "formats/gguf/gguf_test_util.h"
 #include "formats/testing/tiny_models.h"
 #include "kernels/matmul.h"
+#include "kernels/packed_weights.h"
+#include "models/mla.h"
 #include "models/model.h"
 #include "models/moe.h"
+#include "models/rope_freqs.h"
 
 namespace baleen {
 namespace {
@@ -207,23 +211,60 @@ TEST(FastMatMul, PrefillEqualsTokenByTokenWithOneMlaForm) {
   SetExactMatMul(true);
 }
 
+// One MLA layer's contribution for the inputs xn [n_tokens, dim], prefilled into a fresh cache in two chunks (the
+// second attends over the first's cached latents), in the given form.
+std::vector<float> MlaLayerOutput(const Loaded& l, const MlaWeights& weights, int64_t layer,
+                                  const std::vector<float>& xn, MlaMode mode) {
+  const int64_t dim = l.config.dim, n_tokens = static_cast<int64_t>(xn.size()) / dim, half = n_tokens / 2;
+  const MlaAttention mla(l.config, MakeRope(l.config, nullptr));
+  KvCache cache(l.model->cache_geometry(), n_tokens);
+  const std::vector<int32_t> ids(static_cast<size_t>(half), 0);  // MLA reads only their count
+  std::vector<float> out(xn.size(), 0.0f);                      // Forward adds to it
+  for (int64_t begin = 0; begin < n_tokens; begin += half) {
+    const SequenceChunk chunk{ids, begin, &cache};
+    mla.Forward(weights, layer, &xn[begin * dim], BatchRows({&chunk, 1}), mode, &out[begin * dim]);
+  }
+  return out;
+}
+
+// ‖fast − exact‖ / ‖exact‖ over all elements.
+double RelativeRms(const std::vector<float>& exact, const std::vector<float>& fast) {
+  double diff = 0.0, norm = 0.0;
+  for (size_t i = 0; i < exact.size(); ++i) {
+    diff += (double(fast[i]) - exact[i]) * (double(fast[i]) - exact[i]);
+    norm += double(exact[i]) * exact[i];
+  }
+  return std::sqrt(diff / norm);
+}
+
 // In fast mode the naive form decompresses the cache with the 8-bit W_UK copy built at load and the file's W_UV on
 // the integer kernels: its distance from exact arithmetic must be that of the absorbed form, which multiplies by the
-// same weights on the same kernels, not larger.
+// same weights on the same kernels, not larger. Measured per MLA layer on the same inputs for both forms, not on
+// the logits: through the model, either form's 8-bit rounding flips some near-tied expert choice of these random
+// routers, and then one token's logits move by whole units in one form or the other depending only on the float
+// summation order of the kernels (at AVX-512 VNNI the absorbed form flipped one, below it the naive form another).
 TEST(FastMatMul, NaiveFormIsAsCloseToExactAsTheAbsorbedOne) {
   Loaded l = Load({.arch = Architecture::kDeepseek2, .q_lora = true, .weight_type = GgmlType::kQ4_K});
-  const std::vector<int32_t> tokens = Prompt(24, l.config.vocab_size);
-  auto logits = [&](bool exact, MlaMode mode) {
-    SetExactMatMul(exact);
-    l.model->set_mla_mode(mode);
-    return AllLogits(*l.model, tokens, 12);
-  };
-  const std::vector<float> exact = logits(true, MlaMode::kNaive);
-  const double naive = MaxAbsDiff(exact, logits(false, MlaMode::kNaive));
-  const double absorbed = MaxAbsDiff(exact, logits(false, MlaMode::kAbsorbed));
-  SetExactMatMul(true);
-  // On this random-weight model 8-bit activations move the logits by a few units in either form.
-  EXPECT_LT(naive, 1.5 * absorbed) << "absorbed " << absorbed;
+  PackedWeights packs;  // as the model packs them, at this ISA level
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 1.0f);  // the scale of attn_norm's output
+  std::vector<float> xn(static_cast<size_t>(24 * l.config.dim));
+  for (int64_t layer = 0; layer < l.config.n_layers; ++layer) {
+    const MlaWeights weights = LoadMla(WeightLoader(*l.gguf, &packs), layer, l.config).value();
+    for (float& v : xn) v = normal(rng);
+    auto output = [&](bool exact, MlaMode mode) {
+      SetExactMatMul(exact);
+      return MlaLayerOutput(l, weights, layer, xn, mode);
+    };
+    const std::vector<float> exact = output(true, MlaMode::kNaive);
+    const double naive = RelativeRms(exact, output(false, MlaMode::kNaive));
+    const double absorbed = RelativeRms(exact, output(false, MlaMode::kAbsorbed));
+    SetExactMatMul(true);
+    // 8-bit activations put both forms about 2% from exact (naive/absorbed 0.95-1.13 over 8 seeds × 3 layers); a
+    // W_UK copy in Q4_0 instead of Q8_0 puts the naive form at 10%.
+    EXPECT_GT(absorbed, 0.0) << "layer " << layer;
+    EXPECT_LT(naive, 1.25 * absorbed) << "layer " << layer << ", absorbed " << absorbed;
+  }
 }
 
 TEST(Mla, NaiveAndAbsorbedFormsAgree) {
