@@ -14,6 +14,7 @@
 #include "server/api_server.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
+#include "server/openai_format.h"
 
 namespace baleen {
 namespace {
@@ -247,6 +248,17 @@ TEST_F(HttpServerTest, AfterStopARequestAlreadyOnItsWayIsAnsweredAndTheConnectio
   const std::string second = ReadToClose(socket);
   EXPECT_NE(second.find("echo hi"), std::string::npos) << second;
   EXPECT_NE(second.find("Connection: close"), std::string::npos) << second;
+}
+
+TEST(ServerHelpersTest, FinishReasonsAreOpenAIsOwn) {
+  GenerationResult r;
+  EXPECT_STREQ(FinishReasonFor(r), "stop");
+  r.tool_calls.push_back({});
+  EXPECT_STREQ(FinishReasonFor(r), "tool_calls");
+  r.finish = FinishReason::kLength;
+  EXPECT_STREQ(FinishReasonFor(r), "length");
+  r.finish = FinishReason::kCancelled;  // only a shutdown cancels a generation whose client still reads it
+  EXPECT_STREQ(FinishReasonFor(r), "length");
 }
 
 TEST(ServerHelpersTest, ConstantTimeEqualsIsEquality) {
