@@ -275,8 +275,20 @@ void Scheduler::OfferPrefix(Sequence& seq) {
   if (options_.prefix_cache) prefix_.Insert(seq.job->tenant_, seq.session->tokens(), seq.session->cache().blocks());
 }
 
+// One engine step: end what was cancelled, plan which sequences run and on which tokens, run them in one forward
+// pass, and hand each its logits.
 void Scheduler::StepAll() {
-  // Cancelled jobs end without a forward pass.
+  EndCancelled();
+  if (running_.empty()) return;
+  StepPlan plan = PlanStep();
+  if (plan.sequences.empty()) return;
+  std::vector<float> logits;
+  const Status status = model_.ForwardBatch(plan.chunks, logits);
+  ApplyStep(plan, status, logits);
+}
+
+// Cancelled jobs end without a forward pass, running or preempted.
+void Scheduler::EndCancelled() {
   for (size_t i = 0; i < running_.size();) {
     Sequence& seq = *running_[i];
     if (seq.job->cancelled()) seq.generation->Cancel();
@@ -294,10 +306,12 @@ void Scheduler::StepAll() {
     running_.push_back(std::move(seq));
     Release(*running_.back(), running_.back()->generation->TakeResult());
   }
-  if (running_.empty()) return;
+}
 
-  // Decodes first (one token each), then prompt chunks (and recomputation after preemption) in admission order
-  // within the budget.
+// Decodes first (one token each), then prompt chunks (and recomputation after preemption) in admission order within
+// the token budget, each with the cache blocks its tokens need; when blocks run out, the newest sequence not in this
+// step is preempted (possibly the one being planned).
+Scheduler::StepPlan Scheduler::PlanStep() {
   std::vector<Sequence*> order;
   for (auto& seq : running_) {
     if (seq->generation->pending() == 1) order.push_back(seq.get());
@@ -305,24 +319,23 @@ void Scheduler::StepAll() {
   for (auto& seq : running_) {
     if (seq->generation->pending() > 1) order.push_back(seq.get());
   }
-  std::vector<Sequence*> planned;
-  std::vector<SequenceChunk> chunks;
+  StepPlan plan;
   int64_t budget = std::max<int64_t>(options_.n_batch, static_cast<int64_t>(order.size()));
   std::vector<Sequence*> preempted_now;
+  const auto preempted = [&](Sequence* seq) {
+    return std::find(preempted_now.begin(), preempted_now.end(), seq) != preempted_now.end();
+  };
   for (Sequence* seq : order) {
     if (budget <= 0) break;
-    if (std::find(preempted_now.begin(), preempted_now.end(), seq) != preempted_now.end()) continue;
+    if (preempted(seq)) continue;
     const StepInput input = seq->generation->NextInput(budget);
     if (input.tokens.empty()) continue;
     const int64_t end = static_cast<int64_t>(seq->session->tokens().size() + input.tokens.size());
     while (!EnsureBlocks(*seq, end)) {
-      // Out of blocks: preempt the newest sequence not in this step (possibly this one).
       Sequence* victim = nullptr;
-      for (auto it = running_.rbegin(); it != running_.rend(); ++it) {
-        Sequence* s = it->get();
-        if (std::find(planned.begin(), planned.end(), s) == planned.end()) {
-          victim = s;
-          break;
+      for (auto it = running_.rbegin(); it != running_.rend() && victim == nullptr; ++it) {
+        if (std::find(plan.sequences.begin(), plan.sequences.end(), it->get()) == plan.sequences.end()) {
+          victim = it->get();
         }
       }
       if (victim == nullptr) break;  // everything else runs this step; this one waits a step
@@ -330,32 +343,34 @@ void Scheduler::StepAll() {
       Preempt(*victim);
       if (victim == seq) break;
     }
-    if (std::find(preempted_now.begin(), preempted_now.end(), seq) != preempted_now.end()) continue;
+    if (preempted(seq)) continue;
     if (static_cast<int64_t>(seq->session->cache().capacity()) < end) continue;
-    planned.push_back(seq);
-    chunks.push_back(seq->session->Chunk(input.tokens, input.which));
+    plan.sequences.push_back(seq);
+    plan.chunks.push_back(seq->session->Chunk(input.tokens, input.which));
     budget -= static_cast<int64_t>(input.tokens.size());
   }
-  if (planned.empty()) return;
+  return plan;
+}
 
-  std::vector<float> logits;
-  const Status status = model_.ForwardBatch(chunks, logits);
+// Commits each planned chunk to its session and gives its generation the logits it asked for (or ends it with the
+// pass's error); finished generations are released, and a prompt that just completed is offered to the prefix cache.
+void Scheduler::ApplyStep(const StepPlan& plan, const Status& status, std::span<const float> logits) {
   const size_t vocab = static_cast<size_t>(model_.vocab_size());
   size_t row = 0;
   int64_t tokens = 0;
-  for (size_t i = 0; i < planned.size(); ++i) {
-    Sequence& seq = *planned[i];
+  for (size_t i = 0; i < plan.sequences.size(); ++i) {
+    Sequence& seq = *plan.sequences[i];
     if (!status.ok()) {
       Release(seq, status);
       continue;
     }
-    const SequenceChunk& c = chunks[i];
+    const SequenceChunk& c = plan.chunks[i];
     const size_t rows = c.which == LogitsFor::kAll ? c.tokens.size() : c.which == LogitsFor::kLast ? 1 : 0;
     const bool was_prefilling = seq.generation->prefilling();
     seq.session->Commit(c.tokens);
     tokens += static_cast<int64_t>(c.tokens.size());
-    seq.generation->Accept(std::span(logits).subspan(row * vocab, rows * vocab),
-                           static_cast<int64_t>(c.tokens.size()), seq.job->callbacks_.on_delta);
+    seq.generation->Accept(logits.subspan(row * vocab, rows * vocab), static_cast<int64_t>(c.tokens.size()),
+                           seq.job->callbacks_.on_delta);
     row += rows;
     if (seq.job->callbacks_.on_step) seq.job->callbacks_.on_step(*seq.generation);
     if (was_prefilling && !seq.generation->prefilling()) OfferPrefix(seq);  // the prompt is reusable from now on
@@ -363,9 +378,9 @@ void Scheduler::StepAll() {
   }
   std::lock_guard lock(stats_mutex_);
   ++stats_.steps;
-  stats_.step_sequences += static_cast<int64_t>(planned.size());
+  stats_.step_sequences += static_cast<int64_t>(plan.sequences.size());
   stats_.step_tokens += tokens;
-  stats_.last_batch_sequences = static_cast<int>(planned.size());
+  stats_.last_batch_sequences = static_cast<int>(plan.sequences.size());
 }
 
 void Scheduler::Release(Sequence& seq, Result<GenerationResult> result) {

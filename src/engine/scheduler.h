@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "engine/generate.h"
 #include "engine/kv_blocks.h"
 #include "engine/prefix_cache.h"
+#include "models/model.h"
 
 namespace baleen {
 
@@ -105,7 +107,15 @@ class Scheduler {
   void AdmitWaiting();
   bool TryAdmit(std::unique_ptr<Sequence>& seq);
   std::unique_ptr<Sequence> Start(std::shared_ptr<Job> job);
+  // The sequences one step runs, each with the chunk of tokens it evaluates (in the same order).
+  struct StepPlan {
+    std::vector<Sequence*> sequences;
+    std::vector<SequenceChunk> chunks;
+  };
   void StepAll();
+  void EndCancelled();
+  StepPlan PlanStep();
+  void ApplyStep(const StepPlan& plan, const Status& status, std::span<const float> logits);
   bool EnsureBlocks(Sequence& seq, int64_t positions);
   std::optional<int32_t> AllocateBlock();
   void Preempt(Sequence& seq);
