@@ -1,5 +1,6 @@
-// Routes: GET / (chat page), /health, /metrics, /v1/models; POST /v1/chat/completions, /v1/completions, /tokenize,
-// /detokenize. Everything but the page and /health needs an API key when keys are configured.
+// Routes: GET / (chat page), /chat.js, /chat.css (its files), /health, /metrics, /v1/models; POST /v1/chat/completions,
+// /v1/completions, /tokenize, /detokenize. Everything but the page, its files and /health needs an API key when keys
+// are configured.
 #include "server/api_server.h"
 
 #include "base/check.h"
@@ -24,6 +25,8 @@ namespace {
 constexpr int kMaxJsonDepth = 128;
 constexpr Route kRoutes[] = {
     {"/", http::verb::get, false},
+    {"/chat.js", http::verb::get, false},
+    {"/chat.css", http::verb::get, false},
     {"/health", http::verb::get, false},
     {"/metrics", http::verb::get, true},
     {"/v1/models", http::verb::get, true},
@@ -33,10 +36,11 @@ constexpr Route kRoutes[] = {
     {"/detokenize", http::verb::post, true},
 };
 
-// The page may talk only to this server: no outside scripts, styles, images or connections.
+// The page may talk only to this server: no outside scripts, styles, images or connections. Script and style come
+// only from its own files (/chat.js, /chat.css), never inline, so injected markup can neither run nor restyle it.
 constexpr const char* kPagePolicy =
-    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src data:; connect-src 'self'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'";
 
 ApiError NotFoundError(const std::string& path) {
   return {.kind = ErrorKind::kNotFound, .message = "no endpoint " + path.substr(0, 64)};
@@ -145,7 +149,7 @@ net::awaitable<void> ApiServer::Handle(HttpExchange& exchange) {
 }
 
 net::awaitable<void> ApiServer::Dispatch(HttpExchange& exchange, std::string_view route) {
-  if (route == "/") co_return co_await ServePage(exchange);
+  if (FindWebAsset(route) != nullptr) co_return co_await ServePage(exchange);
   if (route == "/health") {
     const ojson ok = {{"status", "ok"}};
     co_return co_await ReplyJson(exchange, 200, ok);
@@ -167,11 +171,18 @@ net::awaitable<void> ApiServer::Dispatch(HttpExchange& exchange, std::string_vie
   if (route == "/detokenize") co_return co_await ServeDetokenize(exchange, body);
 }
 
+// The page and its files, all with the same headers (the policy means nothing on a script, and costs nothing there).
+// nosniff: the browser runs or applies a file only under its declared type. Never cached, like every reply here, and
+// said so explicitly: a rebuilt server must not pair its page with a script a browser kept from the last build (the
+// files carry no validators to revalidate against, and are small and local).
 net::awaitable<void> ApiServer::ServePage(HttpExchange& exchange) {
+  const WebAsset* asset = FindWebAsset(exchange.path());
+  CHECK(asset != nullptr);  // Dispatch sends only the embedded files' paths here
   std::vector<std::pair<std::string, std::string>> headers = {
-      {"Content-Security-Policy", kPagePolicy}, {"X-Content-Type-Options", "nosniff"}, {"Referrer-Policy", "no-referrer"}};
-  const std::string type = "text/html; charset=utf-8";
-  co_await exchange.Reply(200, type, std::string(ChatPageHtml()), std::move(headers));
+      {"Content-Security-Policy", kPagePolicy}, {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"}, {"Cache-Control", "no-store"}};
+  const std::string type(asset->content_type);
+  co_await exchange.Reply(200, type, std::string(asset->body), std::move(headers));
 }
 
 net::awaitable<void> ApiServer::ServeModels(HttpExchange& exchange) {

@@ -1,11 +1,18 @@
-// The chat page served at GET /: one self-contained HTML file (inline CSS and JS, no external fetches). Server layer.
+// The chat page's files (src/server/web/), embedded at build time and served at fixed paths: the page at GET /,
+// its script at /chat.js and its style sheet at /chat.css. Server layer.
 #pragma once
 
 #include <string_view>
 
 namespace baleen {
 
-// src/server/web/index.html as embedded at build time; static storage, valid for the life of the process.
-std::string_view ChatPageHtml();
+struct WebAsset {
+  std::string_view path;          // where it is served: "/", "/chat.js", "/chat.css"
+  std::string_view content_type;  // e.g. "text/javascript; charset=utf-8"
+  std::string_view body;          // the file byte for byte; static storage, valid for the life of the process
+};
+
+// The embedded file served at `path` (without its query string), or nullptr.
+const WebAsset* FindWebAsset(std::string_view path);
 
 }  // namespace baleen

@@ -18,12 +18,14 @@ const KEY = 'sk-browser-' + Math.random().toString(36).slice(2);
 let config;
 let server;
 let browser;
+let context;
 let page;
 let origin;
 let modelId;
 const requests = [];      // every URL the page asked for
 const chatBodies = [];    // every body the page POSTed to /v1/chat/completions
 const pageErrors = [];    // uncaught exceptions and CSP violations
+const cspViolations = []; // securitypolicyviolation events on the page, across reloads
 let stubReply = null;     // when set, the next chat request gets this SSE body instead of the server's reply
 let ban;
 
@@ -35,12 +37,21 @@ before(async () => {
   origin = new URL(server.url).origin;
   modelId = (await api(server, 'v1/models', { key: KEY })).json.data[0].id;
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
-  const context = await browser.newContext({ viewport: { width: 1100, height: 860 }, permissions: ['clipboard-read', 'clipboard-write'] });
+  context = await browser.newContext({ viewport: { width: 1100, height: 860 }, permissions: ['clipboard-read', 'clipboard-write'] });
   context.on('request', (r) => requests.push(r.url()));
+  // Every page reports what its Content-Security-Policy blocks: kept in the page and logged as a console error.
+  await context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(e.effectiveDirective);
+      console.error(`CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline code'}`);
+    });
+  });
   page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   page.on('console', (m) => {
     if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text());
+    if (m.text().startsWith('CSP violation')) cspViolations.push(m.text());
   });
   await page.route('**/v1/chat/completions', async (route) => {
     const body = JSON.parse(route.request().postData());
@@ -244,6 +255,38 @@ test('settings survive a reload', async () => {
   assert.equal(await page.inputValue('#max-tokens'), '40');
   assert.equal(await page.inputValue('#api-key'), KEY);
   assert.equal(await page.inputValue('#temperature'), '0.6');
+});
+
+test('the page ran under a policy without unsafe-inline, and violated it nowhere', async () => {
+  const policy = (await api(server, '')).headers.get('content-security-policy');
+  assert.equal(policy, "default-src 'none'; script-src 'self'; style-src 'self'; img-src data:; connect-src 'self'; " +
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+  assert.doesNotMatch(await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content'), /unsafe/);
+  for (const file of ['chat.js', 'chat.css']) assert.ok(requests.includes(origin + '/' + file), `${file} was loaded`);
+  assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('header.top')).position), 'sticky',
+    'the style sheet applies');
+  assert.deepEqual(cspViolations, [], 'nothing the page did in this session was blocked');
+
+  // The control: the policy is in force and the listener sees it. On a page of its own, so that these deliberate
+  // violations stay out of pageErrors.
+  const probe = await context.newPage();
+  await probe.goto(server.url);
+  await probe.waitForFunction(() => window.baleen !== undefined);
+  const blocked = await probe.evaluate(async () => {
+    const script = document.createElement('script');
+    script.textContent = 'window.__inlineRan = true;';
+    document.body.append(script);
+    const styled = document.createElement('div');
+    styled.setAttribute('style', 'color: rgb(1, 2, 3)');
+    document.body.append(styled);
+    for (let i = 0; i < 100 && new Set(window.__cspViolations).size < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    const directives = [...new Set(window.__cspViolations)].sort();
+    return { ran: window.__inlineRan === true, color: getComputedStyle(styled).color, directives };
+  });
+  await probe.close();
+  assert.equal(blocked.ran, false, 'an inline script does not run');
+  assert.notEqual(blocked.color, 'rgb(1, 2, 3)', 'a style attribute does not apply');
+  assert.deepEqual(blocked.directives, ['script-src-elem', 'style-src-attr']);
 });
 
 test('the page never contacted anything but its own server', async () => {

@@ -66,6 +66,24 @@ test('the chat page is public and self-contained', async () => {
   assert.doesNotMatch(page.text, /\b(src|href)\s*=\s*["']?(https?:)?\/\//i);
   assert.doesNotMatch(page.text, /url\(\s*["']?(https?:)?\/\//i);
   assert.doesNotMatch(page.text, /@import/i);
+  // Its script and style sheet: public too, from this server only, typed and never sniffed, so the policy needs no
+  // 'unsafe-inline' (the browser test checks the page runs under it).
+  const policy = page.headers.get('content-security-policy');
+  assert.match(policy, /(^|; )script-src 'self'(;|$)/);
+  assert.match(policy, /(^|; )style-src 'self'(;|$)/);
+  assert.doesNotMatch(policy, /unsafe/);
+  assert.doesNotMatch(page.text, /<style|<script>|\bstyle\s*=/i, 'no inline script or style in the page');
+  for (const [file, type] of [['chat.js', 'text/javascript; charset=utf-8'], ['chat.css', 'text/css; charset=utf-8']]) {
+    assert.match(page.text, new RegExp(`(src|href)="${file}"`), `the page loads ${file} by a relative URL`);
+    const asset = await api(server, file);
+    assert.equal(asset.status, 200, file);
+    assert.equal(asset.headers.get('content-type'), type);
+    assert.equal(asset.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(asset.headers.get('cache-control'), 'no-store');
+    assert.doesNotMatch(asset.text, /\b(src|href)\s*=\s*["']?(https?:)?\/\//i, file);
+    assert.doesNotMatch(asset.text, /url\(\s*["']?(https?:)?\/\//i, file);
+    assert.doesNotMatch(asset.text, /@import/i, file);
+  }
 });
 
 test('unknown path is 404 in the OpenAI error shape', async () => {
