@@ -16,7 +16,7 @@ void ForceExit(int) { std::_Exit(130); }
 }  // namespace
 
 Status Serve(LoadedModel& model, const ServeOptions& options, const std::function<void(uint16_t port)>& on_listening) {
-  ASSIGN_OR_RETURN(ChatPromptBuilder prompts, ChatPromptBuilder::Create(model, options.chat_format));
+  ASSIGN_OR_RETURN(ChatPromptBuilder prompts, ChatPromptBuilder::Create(model.text, options.chat_format));
   Metrics metrics;
   Scheduler scheduler(*model.model, *model.text.tokenizer, options.scheduler);
   if (!options.scheduler.cache_file.empty()) {

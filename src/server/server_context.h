@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/chat_prompt_builder.h"
 #include "engine/json_constraint.h"
 #include "engine/loaded_model.h"
 #include "engine/scheduler.h"
 #include "server/api_request.h"
 #include "server/metrics.h"
+#include "text/chat_prompt_builder.h"
 
 namespace baleen {
 

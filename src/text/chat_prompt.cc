@@ -57,7 +57,7 @@ Result<PromptText> RenderChatPrompt(const ChatRenderer& render, const nlohmann::
   return prompt;
 }
 
-bool OpenReasoning(const std::string& template_source, bool thinking, PromptText& prompt) {
+bool OpenReasoning(bool reasoning_template, bool thinking, PromptText& prompt) {
   const std::string& text = prompt.text();
   auto ends_with = [&](std::string_view s) { return text.size() >= s.size() && text.ends_with(s); };
   if (ends_with("<think>") || ends_with("<think>\n")) {
@@ -66,7 +66,8 @@ bool OpenReasoning(const std::string& template_source, bool thinking, PromptText
     prompt.AppendTrusted(TrustedText(ends_with("\n") ? "\n</think>\n\n" : "\n\n</think>\n\n"));
     return false;
   }
-  if (ends_with("</think>") || template_source.find("</think>") == std::string::npos) return false;
+  const std::string_view trimmed = std::string_view(text).substr(0, text.find_last_not_of(" \t\r\n") + 1);
+  if (trimmed.ends_with("</think>") || !reasoning_template) return false;
   if (thinking) {
     prompt.AppendTrusted(TrustedText("<think>\n"));
     return true;

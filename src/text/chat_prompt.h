@@ -20,10 +20,11 @@ using ChatRenderer = std::function<Result<std::string>(const nlohmann::ordered_j
 // splices the original strings back in as untrusted segments around the template's trusted text.
 Result<PromptText> RenderChatPrompt(const ChatRenderer& render, const nlohmann::ordered_json& messages);
 
-// R1-style reasoning models must start the answer with "<think>\n" (DeepSeek's usage recommendation); templates
-// that mention </think> but do not open the reasoning themselves get it appended here. With thinking off, the
-// reasoning block is closed empty instead ("<think>\n\n</think>\n\n") so the model answers directly. Returns whether the prompt now ends
-// inside an open reasoning block (the output parser starts in reasoning then).
-bool OpenReasoning(const std::string& template_source, bool thinking, PromptText& prompt);
+// R1-style reasoning models must start the answer with "<think>\n" (DeepSeek's usage recommendation); reasoning
+// templates (TemplateCaps::reasoning) that do not open the reasoning themselves get it appended here. With thinking
+// off, the reasoning block is closed empty instead ("<think>\n\n</think>\n\n") so the model answers directly; a
+// prompt that already ends after "</think>" (and whitespace: Qwen3's "<think>\n\n</think>\n\n") is left alone.
+// Returns whether the prompt now ends inside an open reasoning block (the output parser starts in reasoning then).
+bool OpenReasoning(bool reasoning_template, bool thinking, PromptText& prompt);
 
 }  // namespace baleen

@@ -53,30 +53,34 @@ PromptText Trusted(const std::string& s) {
 
 TEST(OpenReasoning, AppendsThinkOnlyForReasoningTemplates) {
   PromptText r1 = Trusted("<｜Assistant｜>");
-  EXPECT_TRUE(OpenReasoning("... '</think>' ...", true, r1));
+  EXPECT_TRUE(OpenReasoning(true, true, r1));
   EXPECT_EQ(r1.text(), "<｜Assistant｜><think>\n");
 
   PromptText v3 = Trusted("<｜Assistant｜>");
-  EXPECT_FALSE(OpenReasoning("no reasoning here", true, v3));
+  EXPECT_FALSE(OpenReasoning(false, true, v3));
   EXPECT_EQ(v3.text(), "<｜Assistant｜>");
 
   PromptText opened = Trusted("<｜Assistant｜><think>\n");
-  EXPECT_TRUE(OpenReasoning("</think>", true, opened));
+  EXPECT_TRUE(OpenReasoning(true, true, opened));
   EXPECT_EQ(opened.text(), "<｜Assistant｜><think>\n");
 }
 
 TEST(OpenReasoning, ThinkingOffClosesAnEmptyReasoningBlock) {
   PromptText r1 = Trusted("<｜Assistant｜>");
-  EXPECT_FALSE(OpenReasoning("</think>", false, r1));
+  EXPECT_FALSE(OpenReasoning(true, false, r1));
   EXPECT_EQ(r1.text(), "<｜Assistant｜><think>\n\n</think>\n\n");
 
   PromptText opened = Trusted("<｜Assistant｜><think>\n");
-  EXPECT_FALSE(OpenReasoning("</think>", false, opened));
+  EXPECT_FALSE(OpenReasoning(true, false, opened));
   EXPECT_EQ(opened.text(), "<｜Assistant｜><think>\n\n</think>\n\n");
 
   PromptText closed = Trusted("<｜Assistant｜></think>");  // V3.1 non-thinking already closed it
-  EXPECT_FALSE(OpenReasoning("</think>", false, closed));
+  EXPECT_FALSE(OpenReasoning(true, false, closed));
   EXPECT_EQ(closed.text(), "<｜Assistant｜></think>");
+
+  PromptText qwen3 = Trusted("<|im_start|>assistant\n<think>\n\n</think>\n\n");  // enable_thinking=false closed it
+  EXPECT_FALSE(OpenReasoning(true, false, qwen3));
+  EXPECT_EQ(qwen3.text(), "<|im_start|>assistant\n<think>\n\n</think>\n\n");
 }
 
 }  // namespace

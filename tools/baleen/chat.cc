@@ -12,7 +12,7 @@
 #include "baleen/cli_util.h"
 #include "baleen/commands.h"
 #include "baleen/generation_cli.h"
-#include "engine/chat_prompt_builder.h"
+#include "text/chat_prompt_builder.h"
 
 namespace baleen::cli {
 namespace {
@@ -83,7 +83,7 @@ int RunChat(const std::vector<std::string>& args) {
   Result<std::unique_ptr<LoadedModel>> model = OpenForInference(a.model);
   if (!model.ok()) return Fail(model.status());
   if (Status s = ValidateSamplingParams(a.sampling.sampling, (*model)->config.vocab_size); !s.ok()) return Fail(s);
-  Result<ChatPromptBuilder> builder = ChatPromptBuilder::Create(**model, a.sampling.chat_format);
+  Result<ChatPromptBuilder> builder = ChatPromptBuilder::Create((*model)->text, a.sampling.chat_format);
   if (!builder.ok()) return Fail(builder.status());
   Session session(*(*model)->model, (*model)->n_ctx, a.model.n_batch);
   std::signal(SIGINT, OnInterrupt);

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "baleen/cli_util.h"
-#include "engine/chat_prompt_builder.h"
 #include "engine/generate.h"
+#include "text/chat_prompt_builder.h"
 
 namespace baleen::cli {
 

@@ -8,7 +8,7 @@
 #include "baleen/cli_util.h"
 #include "baleen/commands.h"
 #include "baleen/generation_cli.h"
-#include "engine/chat_prompt_builder.h"
+#include "text/chat_prompt_builder.h"
 
 namespace baleen::cli {
 namespace {
@@ -62,7 +62,7 @@ Result<ChatPrompt> BuildPrompt(const LoadedModel& model, const RunArgs& a, const
     prompt.text = text;
     return prompt;
   }
-  ASSIGN_OR_RETURN(ChatPromptBuilder builder, ChatPromptBuilder::Create(model, a.sampling.chat_format));
+  ASSIGN_OR_RETURN(ChatPromptBuilder builder, ChatPromptBuilder::Create(model.text, a.sampling.chat_format));
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
   if (!a.system.empty()) messages.push_back({{"role", "system"}, {"content", a.system}});
   messages.push_back({{"role", "user"}, {"content", text}});

@@ -1,20 +1,22 @@
-// Template choice, rendering and encoding of a chat prompt.
-#include "engine/chat_prompt_builder.h"
+// Template choice, rendering and encoding of a chat prompt. What a template does by itself (reasoning, tools, call
+// markup, thinking switch) comes from its TemplateCaps, probed once in Create.
+#include "text/chat_prompt_builder.h"
 
 #include "text/builtin_templates.h"
 #include "text/chat_prompt.h"
 
 namespace baleen {
 
-Result<ChatPromptBuilder> ChatPromptBuilder::Create(const LoadedModel& model, const std::string& chat_format) {
-  ChatPromptBuilder b(model);
+Result<ChatPromptBuilder> ChatPromptBuilder::Create(const TextAssets& text, const std::string& chat_format) {
+  ChatPromptBuilder b(text);
   if (Result<NativeChatFormat> native = ParseNativeChatFormat(chat_format); !chat_format.empty() && native.ok()) {
     b.native_ = *native;
     b.name_ = chat_format;
-    b.source_ = "</think>";  // both native formats are reasoning-capable and open <think> themselves
+    b.caps_ = ProbeNativeChatCaps(*native);
     b.CollectControlTexts();
     return b;
   }
+  std::string source;
   if (!chat_format.empty()) {
     const BuiltinTemplate* builtin = FindBuiltinTemplate(chat_format);
     if (builtin == nullptr) {
@@ -22,17 +24,18 @@ Result<ChatPromptBuilder> ChatPromptBuilder::Create(const LoadedModel& model, co
                              ", deepseek-v3.2, deepseek-v4");
     }
     b.name_ = chat_format;
-    b.source_ = std::string(builtin->source);
-  } else if (model.text.chat_template) {
+    source = std::string(builtin->source);
+  } else if (text.chat_template) {
     b.name_ = "the model's";
-    b.source_ = *model.text.chat_template;
+    source = *text.chat_template;
   } else {
     return NotFound("the model has no chat template (tokenizer.chat_template); name a built-in one with "
                     "--chat-format (" + BuiltinTemplateNames() + ", deepseek-v3.2, deepseek-v4) or use --raw");
   }
-  Result<jinja::Template> parsed = jinja::Template::Parse(b.source_);
+  Result<jinja::Template> parsed = jinja::Template::Parse(source);
   if (!parsed.ok()) return parsed.status().WithContext("chat template");
   b.template_ = std::move(parsed).value();
+  b.caps_ = ProbeTemplateCaps(*b.template_, source);
   b.CollectControlTexts();
   return b;
 }
@@ -97,30 +100,25 @@ Status ChatPromptBuilder::CheckNoControlText(const nlohmann::ordered_json& value
 }
 
 void ChatPromptBuilder::CollectControlTexts() {
-  const Tokenizer& tokenizer = *model_->text.tokenizer;
+  const Tokenizer& tokenizer = *text_->tokenizer;
   for (int32_t id = 0; id < tokenizer.vocab_size(); ++id) {
     if (tokenizer.IsAdded(id) && !tokenizer.TokenPiece(id).empty()) control_texts_.push_back(tokenizer.TokenPiece(id));
   }
 }
 
-bool ChatPromptBuilder::supports_tools() const {
-  return native_ || source_.find("tool") != std::string::npos;
-}
-
 Result<std::string> ChatPromptBuilder::Render(const nlohmann::ordered_json& messages, bool thinking,
                                               const nlohmann::ordered_json& tools) const {
-  const TextAssets& text = model_->text;
   if (native_) {
     NativeChatOptions options;
     options.thinking = thinking;
-    if (!text.bos_token.empty()) options.bos_token = text.bos_token;
+    if (!text_->bos_token.empty()) options.bos_token = text_->bos_token;
     return RenderNativeChat(*native_, messages, tools, options);
   }
-  // DeepSeek-V3.1 reads `thinking`, Qwen3 `enable_thinking`; templates ignore the one they do not use.
-  const nlohmann::ordered_json context = {{"messages", messages},        {"add_generation_prompt", true},
-                                          {"bos_token", text.bos_token}, {"eos_token", text.eos_token},
-                                          {"tools", tools},              {"thinking", thinking},
-                                          {"enable_thinking", thinking}};
+  nlohmann::ordered_json context = {{"messages", messages},          {"add_generation_prompt", true},
+                                    {"bos_token", text_->bos_token}, {"eos_token", text_->eos_token},
+                                    {"tools", tools}};
+  // DeepSeek-V3.1 reads `thinking`, Qwen3 `enable_thinking`; the probes found which one this template reads.
+  if (!caps_.thinking_switch.empty()) context[caps_.thinking_switch] = thinking;
   return template_->Render(context);
 }
 
@@ -131,20 +129,19 @@ Result<ChatPrompt> ChatPromptBuilder::Build(const nlohmann::ordered_json& messag
   }
   RETURN_IF_ERROR(CheckNoControlText(tools, "tools", false));
   const bool has_tools = tools.is_array() && !tools.empty();
-  // Templates that render `tools` themselves mention the variable; DeepSeek's do not and get a system message.
-  const bool template_renders_tools = native_ || source_.find("tools") != std::string::npos;
+  // Templates that do not render `tools` themselves (DeepSeek's) get them described in a system message.
+  const bool describe_tools = has_tools && !caps_.renders_tools;
   const nlohmann::ordered_json& with_tools =
-      has_tools && !template_renders_tools
-          ? WithToolSystemMessage(messages, DescribeTools(tools, source_.find("['name'] + '<｜tool▁sep｜>'") !=
-                                                                     std::string::npos))
-          : messages;
+      describe_tools ? WithToolSystemMessage(messages, DescribeTools(tools, caps_.tool_call_syntax ==
+                                                                                ToolCallSyntax::kDeepseekV31))
+                     : messages;
   auto render = [&](const nlohmann::ordered_json& masked) {
-    return Render(masked, thinking, has_tools && template_renders_tools ? tools : nlohmann::ordered_json());
+    return Render(masked, thinking, has_tools && caps_.renders_tools ? tools : nlohmann::ordered_json());
   };
   ASSIGN_OR_RETURN(PromptText prompt, RenderChatPrompt(render, with_tools));
   ChatPrompt out;
-  out.starts_in_reasoning = OpenReasoning(source_, thinking, prompt);
-  const Tokenizer& tokenizer = *model_->text.tokenizer;
+  out.starts_in_reasoning = OpenReasoning(caps_.reasoning, thinking, prompt);
+  const Tokenizer& tokenizer = *text_->tokenizer;
   ASSIGN_OR_RETURN(out.tokens, tokenizer.Encode(prompt));
   // Templates normally write BOS themselves; add it only when the vocabulary wants one and it is missing.
   const auto& bos = tokenizer.vocab().bos_id;

@@ -1,6 +1,7 @@
-// From chat messages to prompt tokens for a loaded model: picks the chat template (the file's, or a built-in or
-// native format named by the user), renders with user contents untrusted, opens R1's reasoning, adds BOS when
-// the template does not. Engine layer; shared by `baleen run`, `baleen chat` and the server.
+// From chat messages to prompt tokens for a model's text assets: picks the chat template (the model's, or a built-in
+// or native format named by the user), probes its capabilities once (TemplateCaps), renders with user contents
+// untrusted, opens R1's reasoning, adds BOS when the template does not. Text layer; shared by `baleen run`,
+// `baleen chat` and the server.
 #pragma once
 
 #include <optional>
@@ -10,9 +11,10 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
-#include "engine/loaded_model.h"
 #include "text/chat_format/native_chat.h"
 #include "text/jinja/template.h"
+#include "text/template_caps.h"
+#include "text/text_assets.h"
 
 namespace baleen {
 
@@ -25,29 +27,32 @@ struct ChatPrompt {
 class ChatPromptBuilder {
  public:
   // chat_format: "" for the model's own template, a built-in template name, or deepseek-v3.2 / deepseek-v4.
-  static Result<ChatPromptBuilder> Create(const LoadedModel& model, const std::string& chat_format);
+  // `text` must outlive the builder.
+  static Result<ChatPromptBuilder> Create(const TextAssets& text, const std::string& chat_format);
 
   // `tools`: null or an OpenAI tools array. Templates that render tools get them; for those that do not (DeepSeek's
   // own), the tool list is described in a system message in the model card's format, as untrusted text.
   Result<ChatPrompt> Build(const nlohmann::ordered_json& messages, bool thinking,
                            const nlohmann::ordered_json& tools = nullptr) const;
-  // Whether the model's vocabulary and template know a tool-call syntax at all.
-  bool supports_tools() const;
-  // Whether the template is a reasoning one (R1 style: mentions </think>).
-  bool reasons() const { return source_.find("think>") != std::string::npos; }
+  // Whether the template writes tool calls in some markup (so the model knows one).
+  bool supports_tools() const { return caps_.tool_call_syntax != ToolCallSyntax::kNone; }
+  // Whether the template is a reasoning one (knows <think> blocks).
+  bool reasons() const { return caps_.reasoning; }
+  const TemplateCaps& caps() const { return caps_; }
   const std::string& template_name() const { return name_; }
 
  private:
-  ChatPromptBuilder(const LoadedModel& model) : model_(&model) {}
+  explicit ChatPromptBuilder(const TextAssets& text) : text_(&text) {}
   Result<std::string> Render(const nlohmann::ordered_json& messages, bool thinking,
                              const nlohmann::ordered_json& tools) const;
 
   Status CheckNoControlText(const nlohmann::ordered_json& value, const std::string& path, bool skip_contents) const;
   void CollectControlTexts();
 
-  const LoadedModel* model_;
+  const TextAssets* text_;
   std::vector<std::string> control_texts_;  // the literal text of every added token
-  std::string name_, source_;
+  std::string name_;
+  TemplateCaps caps_;
   std::optional<jinja::Template> template_;
   std::optional<NativeChatFormat> native_;
 };
