@@ -23,7 +23,7 @@ void Require(bool condition) {
 // An error is a 400 with a message, and its JSON form dumps with the strict UTF-8 handler.
 void CheckError(const std::optional<baleen::ApiError>& error) {
   if (!error) return;
-  Require(error->status == 400 && !error->message.empty());
+  Require(error->status() == 400 && !error->message.empty());
   (void)error->ToJson().dump();
 }
 
