@@ -1,6 +1,7 @@
 // Tests for the request parsers: every field's good, bad, null and wrong-type cases, the normalized messages and
 // tools, limits, and the error JSON. Server layer, no model.
 #include "server/api_request.h"
+#include "server/api_request_test_util.h"
 
 #include <gtest/gtest.h>
 
@@ -13,52 +14,7 @@
 namespace baleen {
 namespace {
 
-using Json = nlohmann::json;
-using OrderedJson = nlohmann::ordered_json;
-
-// A minimal valid chat body with the fields of `extra` added (or replaced).
-Json Chat(const Json& extra = Json::object()) {
-  Json body = {{"model", "m"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}};
-  body.update(extra);
-  return body;
-}
-
-Json Completion(const Json& extra = Json::object()) {
-  Json body = {{"model", "m"}, {"prompt", "Once"}};
-  body.update(extra);
-  return body;
-}
-
-// A chat body whose messages are `messages` (JSON text).
-Json Messages(const char* messages) { return Chat({{"messages", Json::parse(messages)}}); }
-
-std::optional<ApiError> ParseChat(const Json& body, ChatParams* out = nullptr, const RequestLimits& limits = {}) {
-  ChatParams scratch;
-  return ParseChatParams(body, limits, out != nullptr ? out : &scratch);
-}
-
-std::optional<ApiError> ParseCompletion(const Json& body, CompletionParams* out = nullptr,
-                                        const RequestLimits& limits = {}) {
-  CompletionParams scratch;
-  return ParseCompletionParams(body, limits, out != nullptr ? out : &scratch);
-}
-
-// The error is a 400 invalid_request_error naming `param` with `code`.
-::testing::AssertionResult Fails(const std::optional<ApiError>& error, const std::string& param,
-                                 const std::string& code) {
-  if (!error) return ::testing::AssertionFailure() << "parsed without error";
-  if (error->status() != 400 || error->type() != "invalid_request_error" || error->param != param ||
-      error->code != code || error->message.empty()) {
-    return ::testing::AssertionFailure() << "got status " << error->status() << " type " << error->type() << " param '"
-                                         << error->param << "' code '" << error->code << "': " << error->message;
-  }
-  return ::testing::AssertionSuccess();
-}
-
-::testing::AssertionResult Parses(const std::optional<ApiError>& error) {
-  if (!error) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "param '" << error->param << "': " << error->message;
-}
+using namespace api_test;  // NOLINT: the shared bodies and matchers
 
 std::string ChatMessage(const Json& body) {
   const std::optional<ApiError> error = ParseChat(body);
@@ -66,54 +22,6 @@ std::string ChatMessage(const Json& body) {
 }
 
 // --- the error object ---
-
-TEST(ApiErrorTest, ToJsonHasAllFourKeysWithNullsForEmpty) {
-  ApiError error;
-  error.message = "bad";
-  EXPECT_EQ(error.ToJson(), Json::parse(R"({"error": {"message": "bad", "type": "invalid_request_error", "param": null,
-                                      "code": null}})"));
-  error.param = "messages[0].role";
-  error.code = "invalid_value";
-  error.kind = ErrorKind::kInternal;
-  EXPECT_EQ(error.ToJson(),
-            Json::parse(R"({"error": {"message": "bad", "type": "server_error", "param": "messages[0].role",
-                                      "code": "invalid_value"}})"));
-}
-
-// One table decides what a client sees for each kind of failure; these are the answers clients and proxies act on.
-TEST(ApiErrorTest, EachEngineFailureHasItsOwnStatusTypeAndCode) {
-  struct Case {
-    Status status;
-    int http;
-    const char* type;
-    const char* code;
-    bool retry;
-  };
-  const Case cases[] = {
-      {InvalidArgument("bad"), 400, "invalid_request_error", "invalid_value", false},
-      {OutOfRange("too long"), 400, "invalid_request_error", "context_length_exceeded", false},
-      {ResourceExhausted("template budget"), 400, "invalid_request_error", "limit_exceeded", false},
-      {Unimplemented("no"), 400, "invalid_request_error", "unsupported_value", false},
-      {Overloaded("queue full"), 429, "rate_limit_error", "server_busy", true},
-      {Unavailable("shutting down"), 503, "server_error", "service_unavailable", true},
-      {IoError("disk"), 500, "server_error", nullptr, false},
-      {Internal("bug"), 500, "server_error", nullptr, false},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.status.ToString());
-    const ApiError error = ErrorFromStatus(c.status, "messages");
-    EXPECT_EQ(error.status(), c.http);
-    EXPECT_EQ(error.type(), c.type);
-    EXPECT_EQ(error.retry_after(), c.retry);
-    const Json body = error.ToJson()["error"];
-    EXPECT_EQ(body["code"], c.code == nullptr ? Json(nullptr) : Json(c.code));
-    EXPECT_EQ(body["param"], c.http < 500 ? Json("messages") : Json(nullptr));  // server faults name no field
-  }
-  // A status that names its field overrides the endpoint's guess.
-  const ApiError named = ErrorFromStatus(InvalidArgument("x").WithField("logit_bias.7"), "messages");
-  EXPECT_EQ(named.param, "logit_bias.7");
-  EXPECT_EQ(SseErrorEvent(named), "data: " + named.ToJson().dump() + "\n\n");
-}
 
 TEST(ApiErrorTest, BodyThatIsNotAnObject) {
   for (const char* text : {"[]", "\"hi\"", "null", "3", "true"}) {
@@ -284,14 +192,6 @@ TEST(ChatParamsTest, ParsingResetsTheOutput) {
   EXPECT_EQ(out.common.sampling.temperature, SamplingParams().temperature);
   EXPECT_TRUE(out.common.stop.empty());
 }
-
-struct BadField {
-  const char* extra;  // JSON object merged into a valid chat body
-  const char* param;
-  const char* code;
-};
-
-void PrintTo(const BadField& f, std::ostream* os) { *os << f.extra; }
 
 class ChatBadFieldTest : public ::testing::TestWithParam<BadField> {};
 
@@ -787,139 +687,6 @@ TEST(ChatResponseFormatTest, TextAndJsonObject) {
   const std::optional<ApiError> error = ParseChat(Chat({{"response_format", {{"type", "json_schema"}}}}));
   ASSERT_TRUE(Fails(error, "response_format.type", "unsupported_value"));
   EXPECT_NE(error->message.find("not supported yet"), std::string::npos);
-}
-
-// --- completions ---
-
-TEST(CompletionParamsTest, PromptForms) {
-  CompletionParams out;
-  ASSERT_TRUE(Parses(ParseCompletion(Completion({{"prompt", "Hello"}}), &out)));
-  ASSERT_EQ(out.prompts.size(), 1u);
-  EXPECT_EQ(out.prompts[0].text, "Hello");
-  EXPECT_FALSE(out.prompts[0].is_ids);
-
-  ASSERT_TRUE(Parses(ParseCompletion(Completion({{"prompt", Json::array({"a", ""})}}), &out)));
-  ASSERT_EQ(out.prompts.size(), 2u);
-  EXPECT_EQ(out.prompts[1].text, "");
-
-  ASSERT_TRUE(Parses(ParseCompletion(Completion({{"prompt", Json::array({1, 2, 0})}}), &out)));
-  ASSERT_EQ(out.prompts.size(), 1u);
-  EXPECT_TRUE(out.prompts[0].is_ids);
-  EXPECT_EQ(out.prompts[0].ids, (std::vector<int32_t>{1, 2, 0}));
-
-  ASSERT_TRUE(Parses(ParseCompletion(Completion({{"prompt", Json::parse("[[1], [2, 3]]")}}), &out)));
-  ASSERT_EQ(out.prompts.size(), 2u);
-  EXPECT_TRUE(out.prompts[1].is_ids);
-  EXPECT_EQ(out.prompts[1].ids, (std::vector<int32_t>{2, 3}));
-}
-
-TEST(CompletionParamsTest, EveryFieldGiven) {
-  CompletionParams out;
-  const Json body = Completion(Json::parse(R"({"suffix": "end", "echo": true, "logprobs": 5, "max_tokens": 0,
-                                               "n": 2, "best_of": 2, "temperature": 0})"));
-  ASSERT_TRUE(Parses(ParseCompletion(body, &out)));
-  EXPECT_EQ(out.suffix, std::optional<std::string>("end"));
-  EXPECT_TRUE(out.echo);
-  EXPECT_EQ(out.logprobs, std::optional<int>(5));
-  EXPECT_EQ(out.common.max_tokens, 0);
-  EXPECT_EQ(out.common.n, 2);
-  ASSERT_TRUE(
-      Parses(ParseCompletion(Completion({{"suffix", nullptr}, {"logprobs", nullptr}, {"best_of", nullptr}}), &out)));
-  EXPECT_FALSE(out.suffix.has_value());
-  EXPECT_FALSE(out.logprobs.has_value());
-  ASSERT_TRUE(Parses(ParseCompletion(Completion({{"logprobs", 0}}), &out)));
-  EXPECT_EQ(out.logprobs, std::optional<int>(0));
-}
-
-TEST(CompletionParamsTest, PromptCountLimit) {
-  Json many = Json::array();
-  for (int i = 0; i < 64; ++i) many.push_back("p");
-  EXPECT_TRUE(Parses(ParseCompletion(Completion({{"prompt", many}}))));
-  many.push_back("p");
-  EXPECT_TRUE(Fails(ParseCompletion(Completion({{"prompt", many}})), "prompt", "invalid_value"));
-}
-
-class CompletionBadFieldTest : public ::testing::TestWithParam<BadField> {};
-
-TEST_P(CompletionBadFieldTest, IsA400NamingTheField) {
-  Json body = Completion();
-  body.update(Json::parse(GetParam().extra));
-  EXPECT_TRUE(Fails(ParseCompletion(body), GetParam().param, GetParam().code)) << GetParam().extra;
-}
-
-INSTANTIATE_TEST_SUITE_P(All, CompletionBadFieldTest,
-                         ::testing::Values(BadField{R"({"prompt": null})", "prompt", "missing_required_parameter"},
-                                           BadField{R"({"prompt": 5})", "prompt", "invalid_type"},
-                                           BadField{R"({"prompt": {"text": "a"}})", "prompt", "invalid_type"},
-                                           BadField{R"({"prompt": []})", "prompt", "invalid_value"},
-                                           BadField{R"({"prompt": [true]})", "prompt[0]", "invalid_type"},
-                                           BadField{R"({"prompt": [null]})", "prompt[0]", "invalid_type"},
-                                           BadField{R"({"prompt": ["a", 1]})", "prompt[1]", "invalid_type"},
-                                           BadField{R"({"prompt": [1, "a"]})", "prompt[1]", "invalid_type"},
-                                           BadField{R"({"prompt": [1, -1]})", "prompt[1]", "invalid_value"},
-                                           BadField{R"({"prompt": [1.5]})", "prompt[0]", "invalid_type"},
-                                           BadField{R"({"prompt": [2147483648]})", "prompt[0]", "invalid_value"},
-                                           BadField{R"({"prompt": [[1], []]})", "prompt[1]", "invalid_value"},
-                                           BadField{R"({"prompt": [[1], 2]})", "prompt[1]", "invalid_type"},
-                                           BadField{R"({"prompt": [[1], [2, "x"]]})", "prompt[1][1]", "invalid_type"},
-                                           BadField{R"({"prompt": [[1], [false]]})", "prompt[1][0]", "invalid_type"},
-                                           BadField{R"({"max_tokens": -1})", "max_tokens", "invalid_value"},
-                                           BadField{R"({"suffix": 5})", "suffix", "invalid_type"},
-                                           BadField{R"({"echo": "yes"})", "echo", "invalid_type"},
-                                           BadField{R"({"logprobs": 6})", "logprobs", "invalid_value"},
-                                           BadField{R"({"logprobs": -1})", "logprobs", "invalid_value"},
-                                           BadField{R"({"logprobs": true})", "logprobs", "invalid_type"},
-                                           BadField{R"({"best_of": 3})", "best_of", "unsupported_value"},
-                                           BadField{R"({"n": 2, "best_of": 1})", "best_of", "unsupported_value"},
-                                           BadField{R"({"best_of": "1"})", "best_of", "invalid_type"},
-                                           BadField{R"({"temperature": 2.5})", "temperature", "invalid_value"},
-                                           BadField{R"({"stop": [""]})", "stop[0]", "invalid_value"}));
-
-// --- tokenize and detokenize ---
-
-TEST(TokenizeParamsTest, ContentOrPrompt) {
-  TokenizeParams out;
-  ASSERT_TRUE(Parses(ParseTokenizeParams(Json::parse(R"({"content": "hi", "add_special": true,
-                                                          "with_pieces": true})"),
-                                         &out)));
-  EXPECT_EQ(out.content, "hi");
-  EXPECT_TRUE(out.add_special);
-  EXPECT_TRUE(out.with_pieces);
-  ASSERT_TRUE(Parses(ParseTokenizeParams(Json::parse(R"({"prompt": "p"})"), &out)));
-  EXPECT_EQ(out.content, "p");
-  EXPECT_FALSE(out.add_special);
-  EXPECT_FALSE(out.with_pieces);
-  ASSERT_TRUE(Parses(ParseTokenizeParams(Json::parse(R"({"content": "c", "prompt": "p"})"), &out)));
-  EXPECT_EQ(out.content, "c");
-  ASSERT_TRUE(Parses(ParseTokenizeParams(Json::parse(R"({"content": null, "prompt": "p"})"), &out)));
-  EXPECT_EQ(out.content, "p");
-  ASSERT_TRUE(Parses(ParseTokenizeParams(Json::parse(R"({"content": ""})"), &out)));
-  EXPECT_EQ(out.content, "");
-}
-
-TEST(TokenizeParamsTest, BadFields) {
-  TokenizeParams out;
-  EXPECT_TRUE(Fails(ParseTokenizeParams(Json::object(), &out), "content", "missing_required_parameter"));
-  EXPECT_TRUE(Fails(ParseTokenizeParams(Json::parse(R"({"content": 5})"), &out), "content", "invalid_type"));
-  EXPECT_TRUE(Fails(ParseTokenizeParams(Json::parse(R"({"prompt": [1]})"), &out), "prompt", "invalid_type"));
-  EXPECT_TRUE(Fails(ParseTokenizeParams(Json::parse(R"({"content": "x", "add_special": 1})"), &out), "add_special",
-                    "invalid_type"));
-  EXPECT_TRUE(Fails(ParseTokenizeParams(Json::parse(R"({"content": "x", "with_pieces": "no"})"), &out), "with_pieces",
-                    "invalid_type"));
-}
-
-TEST(DetokenizeParamsTest, Tokens) {
-  DetokenizeParams out;
-  ASSERT_TRUE(Parses(ParseDetokenizeParams(Json::parse(R"({"tokens": [0, 5, 2147483647]})"), &out)));
-  EXPECT_EQ(out.tokens, (std::vector<int32_t>{0, 5, 2147483647}));
-  ASSERT_TRUE(Parses(ParseDetokenizeParams(Json::parse(R"({"tokens": []})"), &out)));
-  EXPECT_TRUE(out.tokens.empty());
-  EXPECT_TRUE(Fails(ParseDetokenizeParams(Json::object(), &out), "tokens", "missing_required_parameter"));
-  EXPECT_TRUE(Fails(ParseDetokenizeParams(Json::parse(R"({"tokens": "1 2"})"), &out), "tokens", "invalid_type"));
-  EXPECT_TRUE(Fails(ParseDetokenizeParams(Json::parse(R"({"tokens": [1, -2]})"), &out), "tokens[1]", "invalid_value"));
-  EXPECT_TRUE(Fails(ParseDetokenizeParams(Json::parse(R"({"tokens": [1.5]})"), &out), "tokens[0]", "invalid_type"));
-  EXPECT_TRUE(Fails(ParseDetokenizeParams(Json::parse(R"({"tokens": [true]})"), &out), "tokens[0]", "invalid_type"));
-  EXPECT_TRUE(Fails(ParseDetokenizeParams(Json::parse(R"({"tokens": [[1]]})"), &out), "tokens[0]", "invalid_type"));
 }
 
 }  // namespace

@@ -37,18 +37,23 @@ bool HasUnreadBytes(Connection& connection) {
   return ::recv(connection.stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
+// The open-file soft limit (unlimited as int64's maximum; 1024, the usual default, when it cannot be read).
+int64_t SoftFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur == RLIM_INFINITY) return std::numeric_limits<int64_t>::max();
+  return static_cast<int64_t>(limit.rlim_cur);
+}
+
 }  // namespace
 
 int64_t RaiseFileLimit() {
   rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
-  if (limit.rlim_cur < limit.rlim_max) {
-    rlimit raised = limit;
-    raised.rlim_cur = limit.rlim_max;
-    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);  // on failure the old limit stands, and SoftFileLimit reports it
   }
-  if (limit.rlim_cur == RLIM_INFINITY) return std::numeric_limits<int64_t>::max();
-  return static_cast<int64_t>(limit.rlim_cur);
+  return SoftFileLimit();
 }
 
 HttpServer::HttpServer(net::io_context& io, HttpServerOptions options, HttpHandler handler)
@@ -69,13 +74,8 @@ Result<uint16_t> HttpServer::Listen() {
     return IoError("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message());
   }
   // Connections stay below the descriptor limit, so running out of descriptors is the exception, not the defence.
-  rlimit limit{};
-  int64_t descriptors = std::numeric_limits<int64_t>::max();
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
-    descriptors = static_cast<int64_t>(limit.rlim_cur);
-  }
   max_connections_ = static_cast<int>(
-      std::clamp<int64_t>(descriptors - kReservedDescriptors, 1, std::max(options_.max_connections, 1)));
+      std::clamp<int64_t>(SoftFileLimit() - kReservedDescriptors, 1, std::max(options_.max_connections, 1)));
   net::co_spawn(io_, Accept(), net::detached);
   return acceptor_.local_endpoint().port();
 }
