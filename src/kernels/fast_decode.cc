@@ -8,11 +8,15 @@
 
 #include "base/float16.h"
 #include "formats/quants/quants_k_blocks.h"
+#include "kernels/kernel_table.h"
 
 namespace baleen {
 namespace {
 
-#define BALEEN_CLONES __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+// The loops are written once, always inlined into one wrapper per ISA level below (each with that level's target), so
+// each level's column gets a build vectorized for it, chosen by KernelIsa() like every kernel. (target_clones would
+// pick by CPU model, ignore BALEEN_ISA, and on AMD CPUs fall back to the baseline build.)
+#define BALEEN_DECODER [[gnu::always_inline]] inline
 
 uint16_t Load16(const uint8_t* p) {
   uint16_t v;
@@ -20,16 +24,16 @@ uint16_t Load16(const uint8_t* p) {
   return v;
 }
 
-BALEEN_CLONES void DecodeF16(const uint8_t* src, float* dst, int64_t n) {
+BALEEN_DECODER void DecodeF16(const uint8_t* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = Fp16ToFloat(Load16(src + 2 * i));
 }
 
-BALEEN_CLONES void DecodeBF16(const uint8_t* src, float* dst, int64_t n) {
+BALEEN_DECODER void DecodeBF16(const uint8_t* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n; ++i) dst[i] = Bf16ToFloat(Load16(src + 2 * i));
 }
 
 // Q8_0: f16 d, int8 qs[32]; x = d · q.
-BALEEN_CLONES void DecodeQ8_0(const uint8_t* src, float* dst, int64_t n) {
+BALEEN_DECODER void DecodeQ8_0(const uint8_t* src, float* dst, int64_t n) {
   for (int64_t b = 0; b < n / 32; ++b, src += 34, dst += 32) {
     const float d = Fp16ToFloat(Load16(src));
     const int8_t* qs = reinterpret_cast<const int8_t*>(src + 2);
@@ -39,7 +43,7 @@ BALEEN_CLONES void DecodeQ8_0(const uint8_t* src, float* dst, int64_t n) {
 
 // Q4_K: f16 d, f16 dmin, 12 bytes of 6-bit (scale, min) pairs, 128 bytes of nibbles; per 64-element chunk the low
 // nibbles of 32 bytes hold the first 32 elements and the high nibbles the next 32; x = (d·sc)·q − (dmin·m).
-BALEEN_CLONES void DecodeQ4_K(const uint8_t* src, float* dst, int64_t n) {
+BALEEN_DECODER void DecodeQ4_K(const uint8_t* src, float* dst, int64_t n) {
   for (int64_t b = 0; b < n / 256; ++b, src += 144, dst += 256) {
     const float d = Fp16ToFloat(Load16(src)), dmin = Fp16ToFloat(Load16(src + 2));
     const uint8_t* scales = src + 4;
@@ -60,7 +64,7 @@ BALEEN_CLONES void DecodeQ4_K(const uint8_t* src, float* dst, int64_t n) {
 // Q6_K: 128 bytes of low nibbles, 64 bytes of high bit pairs, 16 int8 scales, f16 d; codes carry a bias of 32;
 // x = (d·scale)·(q − 32). Each 128-element half: quarter k of element l takes its low nibble from byte
 // 32·(k mod 2) + l (low half for k < 2, high for k ≥ 2) and its high pair from bits 2k of qh[l].
-BALEEN_CLONES void DecodeQ6_K(const uint8_t* src, float* dst, int64_t n) {
+BALEEN_DECODER void DecodeQ6_K(const uint8_t* src, float* dst, int64_t n) {
   for (int64_t b = 0; b < n / 256; ++b, src += 210, dst += 256) {
     const float d = Fp16ToFloat(Load16(src + 208));
     const int8_t* scales = reinterpret_cast<const int8_t*>(src + 192);
@@ -83,17 +87,44 @@ BALEEN_CLONES void DecodeQ6_K(const uint8_t* src, float* dst, int64_t n) {
   }
 }
 
+// One wrapper per level; kDecode is inlined into it and vectorized for its target.
+struct Portable {
+  template <RowDecoder kDecode>
+  static void Decode(const uint8_t* src, float* dst, int64_t n) { kDecode(src, dst, n); }
+};
+
+struct Avx2 {
+  template <RowDecoder kDecode>
+  __attribute__((target("avx2,fma"))) static void Decode(const uint8_t* src, float* dst, int64_t n) {
+    kDecode(src, dst, n);
+  }
+};
+
+struct Avx512 {
+  template <RowDecoder kDecode>
+  __attribute__((target("avx512f"))) static void Decode(const uint8_t* src, float* dst, int64_t n) {
+    kDecode(src, dst, n);
+  }
+};
+
+template <typename Level>
+void AddDecoders(KernelColumn& column) {
+  column.Row(GgmlType::kF16).decode = Level::template Decode<DecodeF16>;
+  column.Row(GgmlType::kBF16).decode = Level::template Decode<DecodeBF16>;
+  column.Row(GgmlType::kQ8_0).decode = Level::template Decode<DecodeQ8_0>;
+  column.Row(GgmlType::kQ4_K).decode = Level::template Decode<DecodeQ4_K>;
+  column.Row(GgmlType::kQ6_K).decode = Level::template Decode<DecodeQ6_K>;
+}
+
 }  // namespace
 
+void kernel_columns::AddPortableDecoders(KernelColumn& column) { AddDecoders<Portable>(column); }
+void kernel_columns::AddAvx2Decoders(KernelColumn& column) { AddDecoders<Avx2>(column); }
+void kernel_columns::AddAvx512Decoders(KernelColumn& column) { AddDecoders<Avx512>(column); }
+
 RowDecoder FastRowDecoder(GgmlType type) {
-  switch (type) {
-    case GgmlType::kF16: return DecodeF16;
-    case GgmlType::kBF16: return DecodeBF16;
-    case GgmlType::kQ8_0: return DecodeQ8_0;
-    case GgmlType::kQ4_K: return DecodeQ4_K;
-    case GgmlType::kQ6_K: return DecodeQ6_K;
-    default: return nullptr;
-  }
+  const TypeKernels* row = KernelRow(type);
+  return row != nullptr ? row->decode : nullptr;
 }
 
 }  // namespace baleen

@@ -15,6 +15,7 @@
 #include "kernels/cpu_features.h"
 #include "kernels/fast_decode.h"
 #include "kernels/fused_dot.h"
+#include "kernels/kernel_table.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "kernels/rope.h"
@@ -81,13 +82,23 @@ INSTANTIATE_TEST_SUITE_P(Formats, MatMulTest,
                                            GgmlType::kQ2_K, GgmlType::kIQ4_XS),
                          [](const auto& info) { return std::string(GgmlTypeName(info.param)); });
 
-// The fast decoders must give exactly the reference decoders' values, on random blocks (any bit pattern, not only
-// what a quantizer writes) and on quantized data.
+// The kernel table's rows at every ISA level this CPU runs.
+std::vector<const TypeKernels*> RowsHere() {
+  std::vector<const TypeKernels*> rows;
+  for (int l = 0; l <= static_cast<int>(KernelIsa()); ++l) {
+    for (const TypeKernels& row : KernelRows(static_cast<IsaLevel>(l))) rows.push_back(&row);
+  }
+  return rows;
+}
+
+// Every fast decoder of the table must give exactly the reference decoders' values, on random blocks (any bit
+// pattern, not only what a quantizer writes).
 TEST(FastDecodeTest, BitExactWithTheReferenceDecoders) {
   std::mt19937 rng(5);
-  for (GgmlType type : {GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
-    const RowDecoder fast = FastRowDecoder(type);
-    ASSERT_NE(fast, nullptr) << GgmlTypeName(type);
+  for (const TypeKernels* row : RowsHere()) {
+    const GgmlType type = row->type;
+    const RowDecoder fast = row->decode;
+    if (fast == nullptr) continue;
     constexpr int64_t kElems = 1024;
     std::vector<uint8_t> bytes(RowBytes(type, kElems).value());
     for (int trial = 0; trial < 50; ++trial) {
@@ -106,11 +117,13 @@ TEST(FastDecodeTest, BitExactWithTheReferenceDecoders) {
   }
 }
 
-// Each fused kernel (the one this CPU dispatches to) against a double-precision dot on the reference decoding.
+// Each fused kernel of the table at every level this CPU runs against a double-precision dot on the reference
+// decoding.
 TEST(FusedDotTest, MatchesTheReferenceDecoding) {
-  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
-    const FusedDotFn dot = FusedDot(type);
-    if (dot == nullptr) GTEST_SKIP() << "no fused kernels at ISA level " << IsaLevelName(KernelIsa());
+  for (const TypeKernels* row : RowsHere()) {
+    const GgmlType type = row->type;
+    const FusedDotFn dot = row->fused;
+    if (dot == nullptr) continue;
     const Quantized q = MakeMatrix(type, 6, 768, 9);
     std::vector<float> x(768);
     std::mt19937 rng(2);

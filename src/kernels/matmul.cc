@@ -1,8 +1,8 @@
-// Matmul over every GGUF tensor format with F32 activations. Fast mode: integer kernels on activations quantized
-// once per call (quant_dot.h) for the formats that have them. Exact mode, and every other format: for a few tokens,
-// fused decode-and-dot kernels where the format has one; otherwise rows are decoded into a per-thread tile
-// (vectorized decoders for the common formats, the reference ones for the rest) and multiplied in 4×4 register
-// blocks.
+// Matmul over every GGUF tensor format with F32 activations, on the path the type's kernel-table row offers
+// (ChoosePath). Fast mode: integer kernels on activations quantized once per call (quant_dot.h), on packed rows where
+// the matrix has them. Exact mode, and every other format: for a few tokens, fused decode-and-dot kernels where the
+// format has one; otherwise rows are decoded into a per-thread tile (the table's decoder, or the reference one) and
+// multiplied in 4×4 register blocks.
 #include "kernels/matmul.h"
 
 #include <algorithm>
@@ -17,9 +17,7 @@
 #include "formats/quants/quants.h"
 #include "kernels/cpu_features.h"
 #include "kernels/fast_decode.h"
-#include "kernels/fused_dot.h"
-#include "kernels/packed_rows.h"
-#include "kernels/quant_dot.h"
+#include "kernels/kernel_table.h"
 #include "kernels/simd.h"
 
 namespace baleen {
@@ -58,9 +56,12 @@ WeightMatrix WeightMatrix::Rows(int64_t first, int64_t count) const {
   return sub;
 }
 
-void DequantizeWeightRow(const WeightMatrix& w, int64_t r, float* out) {
+namespace {
+
+// Row r of w into out with `fast` (the type's table decoder), or the reference decoder when it is null.
+void DecodeRow(const WeightMatrix& w, RowDecoder fast, int64_t r, float* out) {
   const uint8_t* row = w.data + static_cast<uint64_t>(r) * w.row_bytes;
-  if (const RowDecoder fast = FastRowDecoder(w.type)) {
+  if (fast != nullptr) {
     fast(row, out, w.cols);
     return;
   }
@@ -68,6 +69,13 @@ void DequantizeWeightRow(const WeightMatrix& w, int64_t r, float* out) {
   CHECK(DequantizeRow(w.type, row, out, w.cols).ok());
 }
 
+}  // namespace
+
+void DequantizeWeightRow(const WeightMatrix& w, int64_t r, float* out) { DecodeRow(w, FastRowDecoder(w.type), r, out); }
+
+// Chosen by the loader from the CPU model, not by KernelIsa(): unlike the table's kernels, AxpyF32 ignores BALEEN_ISA
+// (and on AMD CPUs runs the baseline clone). Left so on purpose: a per-level build with FMA would contract
+// y + alpha·x into one rounding and change results, which is a separate decision from the kernel table.
 #define BALEEN_KERNEL_CLONES __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
 
 namespace {
@@ -229,12 +237,8 @@ const Q8Row* QuantizedTokens(const float* x, int64_t n_tokens, int64_t cols, int
 
 // Fast mode on packed weights, for MatMul (one job) and MatMulAll: each distinct input quantized once, then one loop
 // over chunks of every job's groups of 16 rows, each chunk meeting the prompt 64 tokens at a time (those tokens'
-// codes stay in L2 while the chunk's weights are reused from L1/L2).
-bool MatMulAllPacked(std::span<const MatMulJob> jobs) {
-  if (ExactMatMul()) return false;
-  for (const MatMulJob& job : jobs) {
-    if (job.w.packed == nullptr || PackedDot(job.w.type) == nullptr) return false;
-  }
+// codes stay in L2 while the chunk's weights are reused from L1/L2). kernels[j] is job j's packed kernel.
+void MatMulPacked(std::span<const MatMulJob> jobs, const PackedDotKernel* const* kernels) {
   struct Input {
     QuantizedActivations act;
     std::vector<Q8Row> rows;
@@ -246,10 +250,10 @@ bool MatMulAllPacked(std::span<const MatMulJob> jobs) {
   size_t n_inputs = 0;
   for (size_t j = 0; j < jobs.size(); ++j) {
     const MatMulJob& job = jobs[j];
-    const int block = PackedDot(job.w.type)->act_block;
+    const int block = kernels[j]->act_block;
     // Jobs on the same input (gate and up, q/k/v) share its quantization.
     const bool same = j > 0 && job.x == jobs[j - 1].x && job.n_tokens == jobs[j - 1].n_tokens &&
-                      job.w.cols == jobs[j - 1].w.cols && block == PackedDot(jobs[j - 1].w.type)->act_block;
+                      job.w.cols == jobs[j - 1].w.cols && block == kernels[j - 1]->act_block;
     if (same) {
       input_of[j] = input_of[j - 1];
       continue;
@@ -281,7 +285,7 @@ bool MatMulAllPacked(std::span<const MatMulJob> jobs) {
     for (int64_t c = begin; c < end; ++c) {
       const Chunk& ch = all_chunks[c];
       const MatMulJob& job = jobs[ch.job];
-      const PackedDotKernel* kernel = PackedDot(job.w.type);
+      const PackedDotKernel* kernel = kernels[ch.job];
       const uint64_t group_bytes = PackedGroupBytes(job.w.type, job.w.cols);
       const Q8Row* tokens = (*all_inputs)[job_input[ch.job]].rows.data();
       for (int64_t t0 = 0; t0 < job.n_tokens; t0 += kQuantTokenBlock) {
@@ -291,14 +295,12 @@ bool MatMulAllPacked(std::span<const MatMulJob> jobs) {
       }
     }
   });
-  return true;
 }
 
 // Fast mode: quantizes every token's activations once, then integer dot products rows × tokens.
-bool MatMulQuantized(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
-  const QuantDotKernel* kernel = ExactMatMul() ? nullptr : QuantDot(w.type);
-  if (kernel == nullptr || w.cols % kernel->act_block != 0) return false;
-  const Q8Row* tokens = QuantizedTokens(x, n_tokens, w.cols, kernel->act_block);
+void MatMulQuantized(const WeightMatrix& w, const QuantDotKernel& kernel, const float* x, int64_t n_tokens, float* y,
+                     int64_t ldy) {
+  const Q8Row* tokens = QuantizedTokens(x, n_tokens, w.cols, kernel.act_block);
   const int64_t n_groups = (w.rows + kQuantRowGroup - 1) / kQuantRowGroup;
   const int64_t grain = std::max<int64_t>(1, n_groups / (8 * ThreadPool::Global().n_threads()));
   ParallelFor(n_groups, grain, [&, tokens](int64_t begin, int64_t end, int) {
@@ -306,18 +308,13 @@ bool MatMulQuantized(const WeightMatrix& w, const float* x, int64_t n_tokens, fl
     const uint8_t* rows = w.data + static_cast<uint64_t>(r0) * w.row_bytes;
     for (int64_t t0 = 0; t0 < n_tokens; t0 += kQuantTokenBlock) {
       const int64_t nt = std::min(kQuantTokenBlock, n_tokens - t0);
-      kernel->tile(rows, w.row_bytes, nr, tokens + t0, nt, w.cols, y + t0 * ldy + r0, ldy);
+      kernel.tile(rows, w.row_bytes, nr, tokens + t0, nt, w.cols, y + t0 * ldy + r0, ldy);
     }
   });
-  return true;
 }
 
-}  // namespace
-
 // Few tokens: each row meets too few activations to pay for decoding it into memory first.
-bool MatMulFused(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
-  const FusedDotFn dot = n_tokens < 4 ? FusedDot(w.type) : nullptr;
-  if (dot == nullptr) return false;
+void MatMulFused(const WeightMatrix& w, FusedDotFn dot, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
   const int64_t grain = std::max<int64_t>(16, w.rows / (8 * ThreadPool::Global().n_threads()));
   ParallelFor(w.rows, grain, [&](int64_t begin, int64_t end, int) {
     for (int64_t r = begin; r < end; ++r) {
@@ -325,21 +322,11 @@ bool MatMulFused(const WeightMatrix& w, const float* x, int64_t n_tokens, float*
       for (int64_t t = 0; t < n_tokens; ++t) y[t * ldy + r] = dot(row, x + t * w.cols, w.cols);
     }
   });
-  return true;
 }
 
-void MatMulAll(std::span<const MatMulJob> given) {
-  std::vector<MatMulJob> jobs(given.begin(), given.end());
-  for (MatMulJob& job : jobs) job.ldy = job.ldy > 0 ? job.ldy : job.w.rows;
-  if (MatMulAllPacked(jobs)) return;
-  for (const MatMulJob& job : jobs) MatMul(job.w, job.x, job.n_tokens, job.y, job.ldy);
-}
-
-void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
-  const MatMulJob job{w, x, n_tokens, y, ldy};
-  if (MatMulAllPacked({&job, 1})) return;
-  if (MatMulQuantized(w, x, n_tokens, y, ldy)) return;
-  if (MatMulFused(w, x, n_tokens, y, ldy)) return;
+// Every other case: rows decoded kTileRows at a time into a per-thread tile (F32 rows read in place), then
+// multiplied in 4×4 blocks.
+void MatMulTiles(const WeightMatrix& w, RowDecoder decode, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
   const int64_t n_tiles = (w.rows + kTileRows - 1) / kTileRows;
   const bool plain = w.type == GgmlType::kF32;
   // Enough tiles per chunk to amortize claiming it, few enough that both cores stay busy on small matrices.
@@ -355,13 +342,58 @@ void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, i
         if (plain) {
           rows[i] = reinterpret_cast<const float*>(w.data + static_cast<uint64_t>(r0 + i) * w.row_bytes);
         } else {
-          DequantizeWeightRow(w, r0 + i, tile.data() + i * w.cols);
+          DecodeRow(w, decode, r0 + i, tile.data() + i * w.cols);
           rows[i] = tile.data() + i * w.cols;
         }
       }
       MultiplyTile(rows, nr, x, n_tokens, w.cols, y + r0, ldy);
     }
   });
+}
+
+enum class Path { kPacked, kInteger, kFused, kTiles };
+
+// The path for w and n_tokens from w's row of the kernel table (null: no fast kernel). Fast mode takes the packed
+// rows, else the integer dot products; both modes take the fused kernel for a few tokens, else decode into tiles.
+Path ChoosePath(const TypeKernels* row, const WeightMatrix& w, int64_t n_tokens) {
+  if (row == nullptr) return Path::kTiles;
+  const bool fast = !ExactMatMul();
+  if (fast && w.packed != nullptr && row->packed.tile != nullptr) return Path::kPacked;
+  if (fast && row->dot.tile != nullptr && w.cols % row->dot.act_block == 0) return Path::kInteger;
+  if (row->fused != nullptr && n_tokens < 4) return Path::kFused;
+  return Path::kTiles;
+}
+
+}  // namespace
+
+void MatMulAll(std::span<const MatMulJob> given) {
+  std::vector<MatMulJob> jobs(given.begin(), given.end());
+  std::vector<const PackedDotKernel*> kernels;
+  for (MatMulJob& job : jobs) {
+    job.ldy = job.ldy > 0 ? job.ldy : job.w.rows;
+    const TypeKernels* row = KernelRow(job.w.type);
+    if (ChoosePath(row, job.w, job.n_tokens) == Path::kPacked) kernels.push_back(&row->packed);
+  }
+  if (kernels.size() == jobs.size()) {
+    MatMulPacked(jobs, kernels.data());
+    return;
+  }
+  for (const MatMulJob& job : jobs) MatMul(job.w, job.x, job.n_tokens, job.y, job.ldy);
+}
+
+void MatMul(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
+  const TypeKernels* row = KernelRow(w.type);
+  switch (ChoosePath(row, w, n_tokens)) {
+    case Path::kPacked: {
+      const MatMulJob job{w, x, n_tokens, y, ldy};
+      const PackedDotKernel* kernel = &row->packed;
+      MatMulPacked({&job, 1}, &kernel);
+      return;
+    }
+    case Path::kInteger: return MatMulQuantized(w, row->dot, x, n_tokens, y, ldy);
+    case Path::kFused: return MatMulFused(w, row->fused, x, n_tokens, y, ldy);
+    case Path::kTiles: return MatMulTiles(w, row != nullptr ? row->decode : nullptr, x, n_tokens, y, ldy);
+  }
 }
 
 }  // namespace baleen

@@ -1,18 +1,14 @@
-// Repacking GGUF rows into the interleaved groups of packed_rows.h, and the kernel lookup. Kernels layer. The
-// layouts are defined here, next to the code that writes them; packed_rows_avx512.cc reads them.
+// Repacking GGUF rows into the interleaved groups of packed_rows.h (the layouts' column filler), and the lookups.
+// Kernels layer. The layouts are defined here, next to the code that writes them; packed_rows_avx512.cc reads them.
 #include "kernels/packed_rows.h"
 
 #include <cstring>
 
 #include "formats/quants/quants_k_blocks.h"
-#include "kernels/cpu_features.h"
+#include "kernels/kernel_table.h"
 #include "kernels/quant_dot_internal.h"
 
 namespace baleen {
-namespace quant_internal {
-const PackedDotKernel* PackedAvx512Kernel(GgmlType type);  // packed_rows_avx512.cc
-}  // namespace quant_internal
-
 namespace {
 
 using namespace quant_internal;
@@ -150,36 +146,52 @@ void PackQ6_K(const uint8_t* src, uint64_t row_bytes, int64_t cols, uint8_t* dst
 
 }  // namespace
 
+}  // namespace baleen
+
+namespace baleen::kernel_columns {
+
+// The layouts are plain byte shuffles, so every level has them; only AVX-512 VNNI has a kernel that reads them.
+void AddPackedLayouts(KernelColumn& column) {
+  using namespace quant_internal;
+  const auto set = [&](GgmlType type, int block_bytes, PackGroupFn pack) {
+    column.Row(type).packed_block_bytes = block_bytes;
+    column.Row(type).pack = pack;
+  };
+  set(GgmlType::kQ8_0, kQ8_0GroupBlock, PackQ8_0);
+  set(GgmlType::kQ4_K, kQ4_KGroupBlock, PackQ4_K);
+  set(GgmlType::kQ5_K, kQ5_KGroupBlock, PackQ5_K);
+  set(GgmlType::kQ6_K, kQ6_KGroupBlock, PackQ6_K);
+}
+
+}  // namespace baleen::kernel_columns
+
+namespace baleen {
+
 bool CanPackRows(GgmlType type, int64_t rows, int64_t cols) {
-  if (rows <= 0 || rows % kPackRows != 0 || KernelIsa() != IsaLevel::kAvx512Vnni) return false;
-  if (quant_internal::PackedAvx512Kernel(type) == nullptr) return false;
-  return cols > 0 && cols % PackedDot(type)->act_block == 0;
+  const TypeKernels* row = KernelRow(type);
+  if (row == nullptr || row->packed.tile == nullptr || row->pack == nullptr) return false;
+  return rows > 0 && rows % kPackRows == 0 && cols > 0 && cols % row->packed.act_block == 0;
 }
 
 uint64_t PackedGroupBytes(GgmlType type, int64_t cols) {
-  switch (type) {
-    case GgmlType::kQ8_0: return static_cast<uint64_t>(cols / 32) * kQ8_0GroupBlock;
-    case GgmlType::kQ4_K: return static_cast<uint64_t>(cols / 256) * kQ4_KGroupBlock;
-    case GgmlType::kQ5_K: return static_cast<uint64_t>(cols / 256) * kQ5_KGroupBlock;
-    case GgmlType::kQ6_K: return static_cast<uint64_t>(cols / 256) * kQ6_KGroupBlock;
-    default: return 0;
-  }
+  const TypeKernels* row = KernelRow(type, IsaLevel::kPortable);  // the layouts do not depend on the level
+  if (row == nullptr || row->pack == nullptr) return 0;
+  return static_cast<uint64_t>(cols / GetGgmlTypeInfo(type).block_elems) * row->packed_block_bytes;
 }
 
 void PackRows(GgmlType type, const uint8_t* src, uint64_t row_bytes, int64_t rows, int64_t cols, uint8_t* dst) {
+  const TypeKernels* row = KernelRow(type, IsaLevel::kPortable);
+  if (row == nullptr || row->pack == nullptr) return;
   const uint64_t group_bytes = PackedGroupBytes(type, cols);
   for (int64_t g = 0; g < rows / kPackRows; ++g) {
-    const uint8_t* group_src = src + static_cast<uint64_t>(g * kPackRows) * row_bytes;
-    uint8_t* group_dst = dst + static_cast<uint64_t>(g) * group_bytes;
-    if (type == GgmlType::kQ8_0) PackQ8_0(group_src, row_bytes, cols, group_dst);
-    if (type == GgmlType::kQ4_K) PackQ4_K(group_src, row_bytes, cols, group_dst);
-    if (type == GgmlType::kQ5_K) PackQ5_K(group_src, row_bytes, cols, group_dst);
-    if (type == GgmlType::kQ6_K) PackQ6_K(group_src, row_bytes, cols, group_dst);
+    row->pack(src + static_cast<uint64_t>(g * kPackRows) * row_bytes, row_bytes, cols,
+         dst + static_cast<uint64_t>(g) * group_bytes);
   }
 }
 
 const PackedDotKernel* PackedDot(GgmlType type) {
-  return KernelIsa() == IsaLevel::kAvx512Vnni ? quant_internal::PackedAvx512Kernel(type) : nullptr;
+  const TypeKernels* row = KernelRow(type);
+  return row != nullptr && row->packed.tile != nullptr ? &row->packed : nullptr;
 }
 
 }  // namespace baleen

@@ -5,6 +5,7 @@
 // products; each token still goes through the same operations alone or in a group.
 #include <algorithm>
 
+#include "kernels/kernel_table.h"
 #include "kernels/packed_rows.h"
 #include "kernels/quant_dot_avx512.h"
 
@@ -285,18 +286,16 @@ void Tile(const uint8_t* groups, uint64_t group_bytes, int64_t n_groups, const Q
 
 }  // namespace
 
-const PackedDotKernel* PackedAvx512Kernel(GgmlType type) {
-  static constexpr PackedDotKernel kQ8_0{PackedQ8_0::kActBlock, Tile<PackedQ8_0>};
-  static constexpr PackedDotKernel kQ4_K{PackedQ4_K::kActBlock, Tile<PackedQ4_K>};
-  static constexpr PackedDotKernel kQ5_K{PackedQ5_K::kActBlock, Tile<PackedQ5_K>};
-  static constexpr PackedDotKernel kQ6_K{PackedQ6_K::kActBlock, Tile<PackedQ6_K>};
-  switch (type) {
-    case GgmlType::kQ8_0: return &kQ8_0;
-    case GgmlType::kQ4_K: return &kQ4_K;
-    case GgmlType::kQ5_K: return &kQ5_K;
-    case GgmlType::kQ6_K: return &kQ6_K;
-    default: return nullptr;
-  }
+}  // namespace baleen::quant_internal
+
+namespace baleen::kernel_columns {
+
+void AddAvx512VnniPacked(KernelColumn& column) {
+  using namespace quant_internal;
+  column.Row(GgmlType::kQ8_0).packed = {PackedQ8_0::kActBlock, Tile<PackedQ8_0>};
+  column.Row(GgmlType::kQ4_K).packed = {PackedQ4_K::kActBlock, Tile<PackedQ4_K>};
+  column.Row(GgmlType::kQ5_K).packed = {PackedQ5_K::kActBlock, Tile<PackedQ5_K>};
+  column.Row(GgmlType::kQ6_K).packed = {PackedQ6_K::kActBlock, Tile<PackedQ6_K>};
 }
 
-}  // namespace baleen::quant_internal
+}  // namespace baleen::kernel_columns

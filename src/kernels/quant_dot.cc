@@ -1,6 +1,6 @@
 // The activation quantizer, the scalar reference of the integer dot products (one function per weight format,
 // written from the bit positions of quants_k_blocks.h, independently of the SIMD kernels' unpacking), the portable
-// kernels built on it, and the dispatch by ISA level.
+// kernels built on it (the portable column of the kernel table).
 #include "kernels/quant_dot.h"
 
 #include <cfloat>
@@ -9,6 +9,7 @@
 #include "base/float16.h"
 #include "base/thread_pool.h"
 #include "formats/quants/quants_k_blocks.h"
+#include "kernels/kernel_table.h"
 #include "kernels/quant_dot_internal.h"
 
 namespace baleen {
@@ -189,32 +190,22 @@ double QuantDotReference(GgmlType type, const uint8_t* row, const Q8Row& x, int6
   return total;
 }
 
-const QuantDotKernel* quant_internal::PortableKernel(GgmlType type) {
-  static constexpr QuantDotKernel kQ8_0{32, PortableTile<GgmlType::kQ8_0>};
-  static constexpr QuantDotKernel kQ4_0{32, PortableTile<GgmlType::kQ4_0>};
-  static constexpr QuantDotKernel kQ4_K{256, PortableTile<GgmlType::kQ4_K>};
-  static constexpr QuantDotKernel kQ5_K{256, PortableTile<GgmlType::kQ5_K>};
-  static constexpr QuantDotKernel kQ6_K{256, PortableTile<GgmlType::kQ6_K>};
-  switch (type) {
-    case GgmlType::kQ8_0: return &kQ8_0;
-    case GgmlType::kQ4_0: return &kQ4_0;
-    case GgmlType::kQ4_K: return &kQ4_K;
-    case GgmlType::kQ5_K: return &kQ5_K;
-    case GgmlType::kQ6_K: return &kQ6_K;
-    default: return nullptr;
-  }
+void kernel_columns::AddPortableDots(KernelColumn& column) {
+  column.Row(GgmlType::kQ8_0).dot = {32, PortableTile<GgmlType::kQ8_0>};
+  column.Row(GgmlType::kQ4_0).dot = {32, PortableTile<GgmlType::kQ4_0>};
+  column.Row(GgmlType::kQ4_K).dot = {256, PortableTile<GgmlType::kQ4_K>};
+  column.Row(GgmlType::kQ5_K).dot = {256, PortableTile<GgmlType::kQ5_K>};
+  column.Row(GgmlType::kQ6_K).dot = {256, PortableTile<GgmlType::kQ6_K>};
 }
 
 const QuantDotKernel* QuantDot(GgmlType type, IsaLevel level) {
-  switch (level) {
-    case IsaLevel::kAvx512Vnni: return quant_internal::Avx512VnniKernel(type);
-    case IsaLevel::kAvx512:  // AVX-512 without VNNI (Skylake-X): the AVX2 kernels
-    case IsaLevel::kAvx2: return quant_internal::Avx2Kernel(type);
-    case IsaLevel::kPortable: return quant_internal::PortableKernel(type);
-  }
-  return nullptr;
+  const TypeKernels* row = KernelRow(type, level);
+  return row != nullptr && row->dot.tile != nullptr ? &row->dot : nullptr;
 }
 
-const QuantDotKernel* QuantDot(GgmlType type) { return QuantDot(type, KernelIsa()); }
+const QuantDotKernel* QuantDot(GgmlType type) {
+  const TypeKernels* row = KernelRow(type);
+  return row != nullptr && row->dot.tile != nullptr ? &row->dot : nullptr;
+}
 
 }  // namespace baleen

@@ -2,6 +2,7 @@
 // signed activations into 16-bit pair sums, VPMADDWD by the sub-block scale (or by 1) into 32-bit sums. Also used at
 // the AVX-512 level on CPUs without VNNI.
 #include "base/float16.h"
+#include "kernels/kernel_table.h"
 #include "kernels/quant_dot_internal.h"
 #include "kernels/simd.h"
 
@@ -224,20 +225,17 @@ constexpr QuantDotKernel Make(int act_block) {
 
 }  // namespace
 
-const QuantDotKernel* Avx2Kernel(GgmlType type) {
-  static constexpr QuantDotKernel kQ8_0 = Make<Q8_0Kernel>(32);
-  static constexpr QuantDotKernel kQ4_0 = Make<Q4_0Kernel>(32);
-  static constexpr QuantDotKernel kQ4_K = Make<KWithMinsKernel<false>>(256);
-  static constexpr QuantDotKernel kQ5_K = Make<KWithMinsKernel<true>>(256);
-  static constexpr QuantDotKernel kQ6_K = Make<Q6_KKernel>(256);
-  switch (type) {
-    case GgmlType::kQ8_0: return &kQ8_0;
-    case GgmlType::kQ4_0: return &kQ4_0;
-    case GgmlType::kQ4_K: return &kQ4_K;
-    case GgmlType::kQ5_K: return &kQ5_K;
-    case GgmlType::kQ6_K: return &kQ6_K;
-    default: return nullptr;
-  }
+}  // namespace baleen::quant_internal
+
+namespace baleen::kernel_columns {
+
+void AddAvx2Dots(KernelColumn& column) {
+  using namespace quant_internal;
+  column.Row(GgmlType::kQ8_0).dot = Make<Q8_0Kernel>(32);
+  column.Row(GgmlType::kQ4_0).dot = Make<Q4_0Kernel>(32);
+  column.Row(GgmlType::kQ4_K).dot = Make<KWithMinsKernel<false>>(256);
+  column.Row(GgmlType::kQ5_K).dot = Make<KWithMinsKernel<true>>(256);
+  column.Row(GgmlType::kQ6_K).dot = Make<Q6_KKernel>(256);
 }
 
-}  // namespace baleen::quant_internal
+}  // namespace baleen::kernel_columns

@@ -1,4 +1,4 @@
-// AVX-512 VNNI integer kernels for the 32-element block formats (Q8_0, Q4_0), the per-level table, and the
+// AVX-512 VNNI integer kernels for the 32-element block formats (Q8_0, Q4_0), their column filler, and the
 // AVX-512 activation quantizer. 512-bit vectors hold two blocks; VPDPBUSD multiplies unsigned weight codes by
 // signed activations and sums groups of four products in 32 bits.
 #include "kernels/quant_dot_avx512.h"
@@ -87,16 +87,6 @@ struct PairKernel {
 
 }  // namespace
 
-const QuantDotKernel* Avx512VnniKernel(GgmlType type) {
-  static constexpr QuantDotKernel kQ8_0 = Make<PairKernel<Q8_0Pairs>>(32);
-  static constexpr QuantDotKernel kQ4_0 = Make<PairKernel<Q4_0Pairs>>(32);
-  switch (type) {
-    case GgmlType::kQ8_0: return &kQ8_0;
-    case GgmlType::kQ4_0: return &kQ4_0;
-    default: return avx512::KQuantKernel(type);
-  }
-}
-
 // Same as QuantizeActivationRowReference, 16 elements at a time: the same products x · (127 / amax), rounded to
 // nearest-even by VCVTPS2DQ under the default rounding mode, so the codes are bit-identical.
 __attribute__((target("avx512f"))) void QuantizeRowAvx512(const float* x, int64_t n, int block, int8_t* qs,
@@ -122,3 +112,14 @@ __attribute__((target("avx512f"))) void QuantizeRowAvx512(const float* x, int64_
 }
 
 }  // namespace baleen::quant_internal
+
+namespace baleen::kernel_columns {
+
+void AddAvx512VnniDots(KernelColumn& column) {
+  using namespace quant_internal;
+  using namespace quant_internal::avx512;
+  column.Row(GgmlType::kQ8_0).dot = Make<PairKernel<Q8_0Pairs>>(32);
+  column.Row(GgmlType::kQ4_0).dot = Make<PairKernel<Q4_0Pairs>>(32);
+}
+
+}  // namespace baleen::kernel_columns

@@ -2,6 +2,7 @@
 // quant_dot_avx512_k.cc: K-quants). Kernels layer, private to those files.
 #pragma once
 
+#include "kernels/kernel_table.h"
 #include "kernels/quant_dot_internal.h"
 #include "kernels/simd.h"  // the intrinsics
 
@@ -25,8 +26,5 @@ template <typename Kernel>
 constexpr QuantDotKernel Make(int act_block) {
   return {act_block, RunTiles<Kernel, kRows, kTokens>};
 }
-
-// The K-quant kernels (quant_dot_avx512_k.cc), or nullptr.
-const QuantDotKernel* KQuantKernel(GgmlType type);
 
 }  // namespace baleen::quant_internal::avx512

@@ -319,16 +319,15 @@ struct Q6K : Panels<Q6K> {
 
 }  // namespace
 
-const QuantDotKernel* KQuantKernel(GgmlType type) {
-  static constexpr QuantDotKernel kQ4_K = Make<KWithMins<false>>(256);
-  static constexpr QuantDotKernel kQ5_K = Make<KWithMins<true>>(256);
-  static constexpr QuantDotKernel kQ6_K = Make<Q6K>(256);
-  switch (type) {
-    case GgmlType::kQ4_K: return &kQ4_K;
-    case GgmlType::kQ5_K: return &kQ5_K;
-    case GgmlType::kQ6_K: return &kQ6_K;
-    default: return nullptr;
-  }
+}  // namespace baleen::quant_internal::avx512
+
+namespace baleen::kernel_columns {
+
+void AddAvx512VnniKQuantDots(KernelColumn& column) {
+  using namespace quant_internal::avx512;
+  column.Row(GgmlType::kQ4_K).dot = Make<KWithMins<false>>(256);
+  column.Row(GgmlType::kQ5_K).dot = Make<KWithMins<true>>(256);
+  column.Row(GgmlType::kQ6_K).dot = Make<Q6K>(256);
 }
 
-}  // namespace baleen::quant_internal::avx512
+}  // namespace baleen::kernel_columns

@@ -1,5 +1,5 @@
 // What the integer dot-product kernels of each ISA level share: the tile driver that splits any rows × tokens
-// rectangle into fixed-size register tiles, block byte helpers, and the per-level kernel tables. Kernels layer,
+// rectangle into fixed-size register tiles, block byte helpers and the activation quantizers. Kernels layer,
 // private to quant_dot*.cc.
 #pragma once
 
@@ -76,11 +76,6 @@ void RunTiles(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const Q8Row*
   }
   for (; r < n_rows; ++r) RunRows<Kernel, 1, kT>(w + r * row_bytes, row_bytes, x, n_tokens, n, out + r, ldo);
 }
-
-// Per-level tables (nullptr where a level has no kernel for the type).
-const QuantDotKernel* PortableKernel(GgmlType type);
-const QuantDotKernel* Avx2Kernel(GgmlType type);
-const QuantDotKernel* Avx512VnniKernel(GgmlType type);
 
 // Per-level activation quantizers of one token (same contract as QuantizeActivationRowReference).
 void QuantizeRowAvx512(const float* x, int64_t n, int block, int8_t* qs, float* d, int16_t* sums);

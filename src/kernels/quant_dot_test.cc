@@ -1,5 +1,6 @@
-// The integer dot-product path: the activation quantizer against its formula, every kernel of every ISA level
-// this CPU runs against the scalar integer reference, and the fast MatMul against the exact one.
+// The integer dot-product path: the activation quantizer against its formula, every integer and packed kernel of the
+// kernel table at every ISA level this CPU runs against the scalar integer reference, and the fast MatMul against
+// the exact one.
 #include "kernels/quant_dot.h"
 
 #include <cmath>
@@ -11,6 +12,7 @@
 
 #include "base/float16.h"
 #include "formats/quants/quants.h"
+#include "kernels/kernel_table.h"
 #include "kernels/matmul.h"
 #include "kernels/packed_rows.h"
 #include "kernels/packed_weights.h"
@@ -18,12 +20,19 @@
 namespace baleen {
 namespace {
 
-constexpr GgmlType kTypes[] = {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
-
 std::vector<IsaLevel> LevelsHere() {
   std::vector<IsaLevel> levels;
   for (int l = 0; l <= static_cast<int>(KernelIsa()); ++l) levels.push_back(static_cast<IsaLevel>(l));
   return levels;
+}
+
+// The types whose kernel-table row at `level` has an integer dot product (packed: a packed one).
+std::vector<GgmlType> DotTypes(IsaLevel level, bool packed = false) {
+  std::vector<GgmlType> types;
+  for (const TypeKernels& row : KernelRows(level)) {
+    if ((packed ? row.packed.tile : row.dot.tile) != nullptr) types.push_back(row.type);
+  }
+  return types;
 }
 
 std::vector<float> Normal(size_t n, uint32_t seed, float scale = 1.0f) {
@@ -181,7 +190,7 @@ void ExpectKernelMatchesReference(GgmlType type, IsaLevel level, bool random_bit
 
 TEST(QuantDot, KernelsMatchTheScalarReference) {
   for (IsaLevel level : LevelsHere()) {
-    for (GgmlType type : kTypes) {
+    for (GgmlType type : DotTypes(level)) {
       ExpectKernelMatchesReference(type, level, /*random_bits=*/false, /*extreme_activations=*/false);
       ExpectKernelMatchesReference(type, level, /*random_bits=*/true, /*extreme_activations=*/false);
       ExpectKernelMatchesReference(type, level, /*random_bits=*/true, /*extreme_activations=*/true);
@@ -191,7 +200,7 @@ TEST(QuantDot, KernelsMatchTheScalarReference) {
 
 TEST(QuantDot, OneBlockAndZeroActivations) {
   for (IsaLevel level : LevelsHere()) {
-    for (GgmlType type : kTypes) {
+    for (GgmlType type : DotTypes(level)) {
       const QuantDotKernel* kernel = QuantDot(type, level);
       const int64_t n = kernel->act_block;  // one weight block
       const Rows w = MakeRows(type, 1, n, 5, false);
@@ -235,7 +244,7 @@ class ExactModeGuard {
 // leaves room for unlucky rows, not for a wrong kernel (which is off by order 100%).
 TEST(QuantMatMul, CloseToTheExactMatMul) {
   constexpr int64_t kRows = 37, kCols = 512;
-  for (GgmlType type : kTypes) {
+  for (GgmlType type : DotTypes(KernelIsa())) {
     const Rows w = MakeRows(type, kRows, kCols, 31, false);
     const WeightMatrix matrix{type, w.bytes.data(), kCols, kRows, w.row_bytes};
     for (int64_t n_tokens : {1, 3, 9, 70}) {
@@ -263,7 +272,7 @@ TEST(QuantMatMul, CloseToTheExactMatMul) {
 TEST(QuantMatMul, BatchIndependentWithSubMatrixAndLeadingDimension) {
   ExactModeGuard guard(false);
   constexpr int64_t kRows = 40, kCols = 256, kTokens = 67, kLdy = 23;
-  for (GgmlType type : kTypes) {
+  for (GgmlType type : DotTypes(KernelIsa())) {
     const Rows w = MakeRows(type, kRows, kCols, 41, false);
     const WeightMatrix sub = WeightMatrix{type, w.bytes.data(), kCols, kRows, w.row_bytes}.Rows(3, 18);
     const std::vector<float> x = Normal(kTokens * kCols, 42);
@@ -279,14 +288,14 @@ TEST(QuantMatMul, BatchIndependentWithSubMatrixAndLeadingDimension) {
 
 // ---- Packed rows (16 interleaved rows, AVX-512 VNNI) -------------------------------------------------------------
 
-constexpr GgmlType kPackedTypes[] = {GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
-
 // Every token of a group against the scalar reference, and alone the same bits as in a batch of 13 (one group of
 // eight, one of four, one single).
 TEST(PackedRows, KernelsMatchTheScalarReference) {
   constexpr int64_t kRows = 48, kTokens = 13, kCols = 768;  // three groups: a pair and a single
-  for (GgmlType type : kPackedTypes) {
-    if (!CanPackRows(type, kRows, kCols)) GTEST_SKIP() << "no AVX-512 VNNI here";
+  const std::vector<GgmlType> types = DotTypes(KernelIsa(), /*packed=*/true);
+  if (types.empty()) GTEST_SKIP() << "no packed kernels at " << IsaLevelName(KernelIsa());
+  for (GgmlType type : types) {
+    ASSERT_TRUE(CanPackRows(type, kRows, kCols)) << GgmlTypeName(type);
     const PackedDotKernel* kernel = PackedDot(type);
     for (bool random_bits : {false, true}) {
       const Rows w = MakeRows(type, kRows, kCols, 51, random_bits);
@@ -329,8 +338,9 @@ TEST(PackedRows, KernelsMatchTheScalarReference) {
 TEST(PackedRows, MatMulUsesThemBatchIndependently) {
   ExactModeGuard guard(false);
   constexpr int64_t kRows = 64, kCols = 512, kTokens = 21;
-  for (GgmlType type : kPackedTypes) {
-    if (!CanPackRows(type, kRows, kCols)) GTEST_SKIP() << "no AVX-512 VNNI here";
+  const std::vector<GgmlType> types = DotTypes(KernelIsa(), /*packed=*/true);
+  if (types.empty()) GTEST_SKIP() << "no packed kernels at " << IsaLevelName(KernelIsa());
+  for (GgmlType type : types) {
     const Rows w = MakeRows(type, kRows, kCols, 61, false);
     const WeightMatrix plain{type, w.bytes.data(), kCols, kRows, w.row_bytes};
     PackedWeights packs;

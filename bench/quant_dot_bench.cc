@@ -1,8 +1,8 @@
-// Microbenchmarks of MatMul per weight format: the integer path on the file's layout, on rows packed 16 to a group
-// (Q8_0, Q4_K on AVX-512 VNNI) and the exact F32 one, on the shapes of a 1.5B model: decode (1 token) on 1536×1536
-// and 8960×1536 and, from memory, the output head 151936×1536; prefill (64 tokens) on 1536×1536 and (256
-// tokens) on 8960×1536. Items per second are weights ×
-// tokens multiply-adds.
+// Microbenchmarks of MatMul for every row of the kernel table at this CPU's level (BALEEN_ISA lowers it): the integer
+// path on the file's layout where the row has one, on rows packed 16 to a group where it has a packed kernel, and the
+// exact F32 one (fused or decoded), on the shapes of a 1.5B model: decode (1 token) on 1536×1536 and 8960×1536 and,
+// from memory, the output head 151936×1536; prefill (64 tokens) on 1536×1536 and (256 tokens) on 8960×1536. Items
+// per second are weights × tokens multiply-adds.
 #include <cstring>
 #include <random>
 #include <vector>
@@ -11,6 +11,7 @@
 
 #include "base/float16.h"
 #include "formats/ggml_type.h"
+#include "kernels/kernel_table.h"
 #include "kernels/matmul.h"
 #include "kernels/packed_rows.h"
 #include "kernels/packed_weights.h"
@@ -69,10 +70,11 @@ void BM_MatMul(benchmark::State& state) {
 }
 
 void Shapes(benchmark::internal::Benchmark* b) {
-  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
+  for (const TypeKernels& row : KernelRows(KernelIsa())) {
     for (Mode mode : {kInt8, kPacked, kExact}) {
-      if (mode == kPacked && !CanPackRows(type, 1536, 1536)) continue;
-      const auto t = static_cast<int64_t>(type);
+      if (mode == kInt8 && row.dot.tile == nullptr) continue;
+      if (mode == kPacked && !CanPackRows(row.type, 1536, 1536)) continue;
+      const auto t = static_cast<int64_t>(row.type);
       b->Args({t, 1536, 1536, 1, mode});
       b->Args({t, 8960, 1536, 1, mode});
       b->Args({t, 1536, 1536, 64, mode});

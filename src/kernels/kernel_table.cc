@@ -1,0 +1,79 @@
+// The kernel table's columns, filled once per ISA level from every level up to it, and the row lookups.
+#include "kernels/kernel_table.h"
+
+#include <algorithm>
+#include <array>
+
+namespace baleen {
+namespace {
+
+using namespace kernel_columns;
+
+// Every column filler with the level it needs. A level's column runs the fillers of all levels up to it in this
+// order, so a later (higher) filler replaces what a lower one wrote for the same type and field.
+struct Filler {
+  IsaLevel level;
+  void (*fill)(KernelColumn&);
+};
+
+constexpr Filler kFillers[] = {
+    {IsaLevel::kPortable, AddPortableDecoders},
+    {IsaLevel::kPortable, AddPortableDots},
+    {IsaLevel::kPortable, AddPackedLayouts},
+    {IsaLevel::kAvx2, AddAvx2Decoders},
+    {IsaLevel::kAvx2, AddAvx2Dots},
+    {IsaLevel::kAvx2, AddAvx2Fused},
+    {IsaLevel::kAvx512, AddAvx512Decoders},
+    {IsaLevel::kAvx512, AddAvx512Fused},
+    {IsaLevel::kAvx512Vnni, AddAvx512VnniDots},
+    {IsaLevel::kAvx512Vnni, AddAvx512VnniKQuantDots},
+    {IsaLevel::kAvx512Vnni, AddAvx512VnniPacked},
+};
+
+constexpr int kLevels = static_cast<int>(IsaLevel::kAvx512Vnni) + 1;
+
+// Built for every level (the tests and benchmarks compare them); a few dozen function pointers.
+const std::array<KernelColumn, kLevels>& Columns() {
+  static const std::array<KernelColumn, kLevels> columns = [] {
+    std::array<KernelColumn, kLevels> built;
+    for (int level = 0; level < kLevels; ++level) {
+      for (const Filler& filler : kFillers) {
+        if (static_cast<int>(filler.level) <= level) filler.fill(built[level]);
+      }
+      built[level].Sort();
+    }
+    return built;
+  }();
+  return columns;
+}
+
+}  // namespace
+
+TypeKernels& KernelColumn::Row(GgmlType type) {
+  for (TypeKernels& row : rows_) {
+    if (row.type == type) return row;
+  }
+  return rows_.emplace_back(TypeKernels{.type = type});
+}
+
+const TypeKernels* KernelColumn::Find(GgmlType type) const {
+  for (const TypeKernels& row : rows_) {
+    if (row.type == type) return &row;
+  }
+  return nullptr;
+}
+
+void KernelColumn::Sort() {
+  std::sort(rows_.begin(), rows_.end(), [](const TypeKernels& a, const TypeKernels& b) { return a.type < b.type; });
+}
+
+const TypeKernels* KernelRow(GgmlType type, IsaLevel level) { return Columns()[static_cast<int>(level)].Find(type); }
+
+const TypeKernels* KernelRow(GgmlType type) {
+  static const KernelColumn& resolved = Columns()[static_cast<int>(KernelIsa())];
+  return resolved.Find(type);
+}
+
+std::span<const TypeKernels> KernelRows(IsaLevel level) { return Columns()[static_cast<int>(level)].rows(); }
+
+}  // namespace baleen
