@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "formats/architectures.h"
+
 namespace baleen {
 namespace {
 
@@ -16,7 +18,10 @@ double ShortestDouble(float f) {
   return std::strtod(std::string(buf, end).c_str(), nullptr);
 }
 
-// Reads "<arch>.<key>" values and records each resolution in ModelConfig::params.
+}  // namespace
+
+// Reads "<arch>.<key>" values and records each resolution in ModelConfig::params. Outside the anonymous namespace:
+// the registry's reader functions take it (architectures.h).
 class ParamReader {
  public:
   ParamReader(const GgufModel& model, std::string arch, std::vector<ResolvedParam>& out)
@@ -84,6 +89,8 @@ class ParamReader {
   std::vector<ResolvedParam>& out_;
 };
 
+namespace {
+
 Status Require(bool condition, const std::string& message) {
   return condition ? Status::Ok() : DataLoss(message);
 }
@@ -130,7 +137,8 @@ Status ReadCommon(ParamReader& r, ModelConfig& c) {
   return Status::Ok();
 }
 
-Status ReadMoe(ParamReader& r, ModelConfig& c) {
+// `default_gating`: the GGUF expert_gating_func id the architecture's converter leaves out.
+Status ReadMoe(ParamReader& r, ModelConfig& c, int64_t default_gating) {
   MoeConfig& m = c.moe;
   ASSIGN_OR_RETURN(m.n_dense_layers, r.Int("leading_dense_block_count", 0));
   ASSIGN_OR_RETURN(m.moe_inter_dim, r.Int("expert_feed_forward_length"));
@@ -141,7 +149,7 @@ Status ReadMoe(ParamReader& r, ModelConfig& c) {
   ASSIGN_OR_RETURN(m.n_limited_groups, r.Int("expert_group_used_count", m.n_expert_groups));
   ASSIGN_OR_RETURN(m.route_scale, r.Float("expert_weights_scale", 1.0));
   ASSIGN_OR_RETURN(m.norm_topk_prob, r.Bool("expert_weights_norm", false));
-  ASSIGN_OR_RETURN(int64_t gating, r.Int("expert_gating_func", c.arch == Architecture::kDeepseek4 ? 4 : 1));
+  ASSIGN_OR_RETURN(int64_t gating, r.Int("expert_gating_func", default_gating));
   if (gating != 1 && gating != 2 && gating != 4) {
     return DataLoss("metadata key '" + r.FullKey("expert_gating_func") + "' = " + std::to_string(gating) +
                     " is not 1 (softmax), 2 (sigmoid) or 4 (sqrtsoftplus)");
@@ -160,7 +168,8 @@ Status ReadMoe(ParamReader& r, ModelConfig& c) {
 }
 
 // deepseek2 / deepseek32: MLA + MoE. Tells V2-Lite (no q-LoRA) from V3 by keys and tensors, never by layer count.
-Status ReadDeepseek(ParamReader& r, const GgufModel& model, ModelConfig& c) {
+// `dsa_indexer`: deepseek32's DeepSeek Sparse Attention indexer keys, read between MLA's and RoPE's.
+Status ReadDeepseek(ParamReader& r, const GgufModel& model, ModelConfig& c, bool dsa_indexer) {
   ASSIGN_OR_RETURN(c.inter_dim, r.Int("feed_forward_length"));
   MlaConfig& mla = c.mla;
   c.has_mla = true;
@@ -183,7 +192,7 @@ Status ReadDeepseek(ParamReader& r, const GgufModel& model, ModelConfig& c) {
     return DataLoss("attention.q_lora_rank = " + std::to_string(mla.q_lora_rank) +
                     " disagrees with the query tensors present (attn_q_a vs attn_q)");
   }
-  if (c.arch == Architecture::kDeepseek32) {
+  if (dsa_indexer) {
     ASSIGN_OR_RETURN(c.dsa.index_n_heads, r.Int("attention.indexer.head_count"));
     ASSIGN_OR_RETURN(c.dsa.index_head_dim, r.Int("attention.indexer.key_length"));
     ASSIGN_OR_RETURN(c.dsa.index_topk, r.Int("attention.indexer.top_k"));
@@ -191,42 +200,7 @@ Status ReadDeepseek(ParamReader& r, const GgufModel& model, ModelConfig& c) {
                             "attention.indexer.* values must be positive"));
   }
   RETURN_IF_ERROR(ReadRope(r, c, 10000.0));
-  return ReadMoe(r, c);
-}
-
-Status ReadDeepseek4(ParamReader& r, ModelConfig& c) {
-  c.has_mla = true;
-  ASSIGN_OR_RETURN(c.mla.q_lora_rank, r.Int("attention.q_lora_rank"));
-  ASSIGN_OR_RETURN(c.head_dim, r.Int("attention.key_length"));
-  ASSIGN_OR_RETURN(c.mla.v_head_dim, r.Int("attention.value_length", c.head_dim));
-  ASSIGN_OR_RETURN(c.mla.qk_rope_head_dim, r.Int("rope.dimension_count"));
-  c.rope.n_rot = c.mla.qk_rope_head_dim;
-  for (const char* key : {"attention.sliding_window", "attention.output_group_count", "attention.output_lora_rank",
-                          "attention.indexer.head_count", "attention.indexer.key_length", "attention.indexer.top_k",
-                          "hyper_connection.count", "hyper_connection.sinkhorn_iterations", "hash_layer_count"}) {
-    ASSIGN_OR_RETURN(int64_t ignored, r.Int(key, 0));
-    (void)ignored;
-  }
-  ASSIGN_OR_RETURN(double compress_theta, r.Float("attention.compress_rope_freq_base", 160000.0));
-  (void)compress_theta;
-  RETURN_IF_ERROR(ReadRope(r, c, 10000.0));
-  return ReadMoe(r, c);
-}
-
-// qwen2 / llama / qwen3: dense GQA transformers (the R1-Distill models).
-Status ReadDense(ParamReader& r, ModelConfig& c) {
-  ASSIGN_OR_RETURN(c.inter_dim, r.Int("feed_forward_length"));
-  RETURN_IF_ERROR(Require(c.dim % c.n_heads == 0 || r.Has("attention.key_length"),
-                          "embedding_length is not a multiple of attention.head_count"));
-  ASSIGN_OR_RETURN(c.head_dim, r.Int("attention.key_length", c.dim / c.n_heads));
-  ASSIGN_OR_RETURN(int64_t value_length, r.Int("attention.value_length", c.head_dim));
-  RETURN_IF_ERROR(Require(value_length == c.head_dim, "attention.value_length must equal attention.key_length"));
-  RETURN_IF_ERROR(Require(c.n_heads % c.n_kv_heads == 0, "attention.head_count must be a multiple of head_count_kv"));
-  ASSIGN_OR_RETURN(c.rope.n_rot, r.Int("rope.dimension_count", c.head_dim));
-  RETURN_IF_ERROR(Require(c.rope.n_rot > 0 && c.rope.n_rot <= c.head_dim && c.rope.n_rot % 2 == 0,
-                          "rope.dimension_count must be even and at most the head size"));
-  RETURN_IF_ERROR(ReadRope(r, c, 10000.0));
-  return Status::Ok();
+  return ReadMoe(r, c, /*default_gating=*/1);
 }
 
 // Keys under the architecture prefix that resolution did not read still describe the model; record them as read
@@ -271,16 +245,49 @@ Result<int64_t> ResolveVocabSize(ParamReader& r, const GgufModel& model) {
 
 }  // namespace
 
-const char* ArchitectureName(Architecture arch) {
-  switch (arch) {
-    case Architecture::kDeepseek2: return "deepseek2";
-    case Architecture::kDeepseek32: return "deepseek32";
-    case Architecture::kDeepseek4: return "deepseek4";
-    case Architecture::kQwen2: return "qwen2";
-    case Architecture::kLlama: return "llama";
-    case Architecture::kQwen3: return "qwen3";
+Status ReadDeepseek2Metadata(ParamReader& r, const GgufModel& model, ModelConfig& c) {
+  return ReadDeepseek(r, model, c, /*dsa_indexer=*/false);
+}
+
+Status ReadDeepseek32Metadata(ParamReader& r, const GgufModel& model, ModelConfig& c) {
+  return ReadDeepseek(r, model, c, /*dsa_indexer=*/true);
+}
+
+// deepseek4 (metadata only): every key is read so inspect shows it; those only its future forward pass needs
+// (sliding window, output groups, hyper-connections, hash layers) are recorded, not yet used.
+Status ReadDeepseek4Metadata(ParamReader& r, const GgufModel&, ModelConfig& c) {
+  c.has_mla = true;
+  ASSIGN_OR_RETURN(c.mla.q_lora_rank, r.Int("attention.q_lora_rank"));
+  ASSIGN_OR_RETURN(c.head_dim, r.Int("attention.key_length"));
+  ASSIGN_OR_RETURN(c.mla.v_head_dim, r.Int("attention.value_length", c.head_dim));
+  ASSIGN_OR_RETURN(c.mla.qk_rope_head_dim, r.Int("rope.dimension_count"));
+  c.rope.n_rot = c.mla.qk_rope_head_dim;
+  for (const char* key : {"attention.sliding_window", "attention.output_group_count", "attention.output_lora_rank",
+                          "attention.indexer.head_count", "attention.indexer.key_length", "attention.indexer.top_k",
+                          "hyper_connection.count", "hyper_connection.sinkhorn_iterations", "hash_layer_count"}) {
+    ASSIGN_OR_RETURN(int64_t ignored, r.Int(key, 0));
+    (void)ignored;
   }
-  return "unknown";
+  ASSIGN_OR_RETURN(double compress_theta, r.Float("attention.compress_rope_freq_base", 160000.0));
+  (void)compress_theta;
+  RETURN_IF_ERROR(ReadRope(r, c, 10000.0));
+  return ReadMoe(r, c, /*default_gating=*/4);  // sqrtsoftplus
+}
+
+// qwen2 / llama / qwen3: dense GQA transformers (the R1-Distill models).
+Status ReadDenseMetadata(ParamReader& r, const GgufModel&, ModelConfig& c) {
+  ASSIGN_OR_RETURN(c.inter_dim, r.Int("feed_forward_length"));
+  RETURN_IF_ERROR(Require(c.dim % c.n_heads == 0 || r.Has("attention.key_length"),
+                          "embedding_length is not a multiple of attention.head_count"));
+  ASSIGN_OR_RETURN(c.head_dim, r.Int("attention.key_length", c.dim / c.n_heads));
+  ASSIGN_OR_RETURN(int64_t value_length, r.Int("attention.value_length", c.head_dim));
+  RETURN_IF_ERROR(Require(value_length == c.head_dim, "attention.value_length must equal attention.key_length"));
+  RETURN_IF_ERROR(Require(c.n_heads % c.n_kv_heads == 0, "attention.head_count must be a multiple of head_count_kv"));
+  ASSIGN_OR_RETURN(c.rope.n_rot, r.Int("rope.dimension_count", c.head_dim));
+  RETURN_IF_ERROR(Require(c.rope.n_rot > 0 && c.rope.n_rot <= c.head_dim && c.rope.n_rot % 2 == 0,
+                          "rope.dimension_count must be even and at most the head size"));
+  RETURN_IF_ERROR(ReadRope(r, c, 10000.0));
+  return Status::Ok();
 }
 
 const char* ParamSourceName(ParamSource source) {
@@ -298,31 +305,17 @@ Result<ModelConfig> ResolveModelConfig(const GgufModel& model) {
     return NotFound(model.first().path() + ": metadata key 'general.architecture' is missing or not a string");
   }
   const std::string& arch_name = *arch_value->AsString();
+  const ArchitectureInfo* row = FindArchitecture(arch_name);
+  if (row == nullptr) {
+    return Unimplemented(model.first().path() + ": architecture '" + arch_name + "' is not supported (Baleen runs " +
+                         ArchitectureNames(ArchitectureStatus::kRunnable) + " and reads the metadata of " +
+                         ArchitectureNames(ArchitectureStatus::kMetadataOnly) + ")");
+  }
   ModelConfig c;
-  bool known = false;
-  for (Architecture arch : {Architecture::kDeepseek2, Architecture::kDeepseek32, Architecture::kDeepseek4,
-                            Architecture::kQwen2, Architecture::kLlama, Architecture::kQwen3}) {
-    if (arch_name == ArchitectureName(arch)) {
-      c.arch = arch;
-      known = true;
-    }
-  }
-  if (!known) {
-    return Unimplemented(model.first().path() + ": architecture '" + arch_name +
-                         "' is not supported (supported: deepseek2, deepseek32, deepseek4, qwen2, llama, qwen3)");
-  }
+  c.arch = row->arch;
   ParamReader r(model, arch_name, c.params);
   Status status = ReadCommon(r, c);
-  if (status.ok()) {
-    switch (c.arch) {
-      case Architecture::kDeepseek2:
-      case Architecture::kDeepseek32: status = ReadDeepseek(r, model, c); break;
-      case Architecture::kDeepseek4: status = ReadDeepseek4(r, c); break;
-      case Architecture::kQwen2:
-      case Architecture::kLlama:
-      case Architecture::kQwen3: status = ReadDense(r, c); break;
-    }
-  }
+  if (status.ok()) status = row->read_gguf(r, model, c);
   if (status.ok()) {
     Result<int64_t> vocab = ResolveVocabSize(r, model);
     status = vocab.ok() ? Status::Ok() : vocab.status();

@@ -19,6 +19,9 @@ enum class RopeScalingType { kNone, kLinear, kYarn, kLlama3 };
 enum class ScoreFunc { kSoftmax = 1, kSigmoid = 2, kSqrtSoftplus = 4 };  // GGUF expert_gating_func ids
 
 const char* ArchitectureName(Architecture arch);
+// The one message for an architecture Baleen recognizes but does not run (deepseek32, deepseek4): LoadModel,
+// convert and inspect all give it. Ok for a runnable one. Both are read from the registry (architectures.h).
+Status NotRunnable(Architecture arch);
 const char* ParamSourceName(ParamSource source);
 
 // One resolved hyperparameter, keyed by its GGUF name without the architecture prefix ("attention.kv_lora_rank").

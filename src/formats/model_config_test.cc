@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
+#include "formats/architectures.h"
 #include "formats/gguf/gguf_test_util.h"
+#include "formats/hf/hf_config.h"
 #include "formats/testing/tiny_models.h"
 #include "formats/tokenizer_info.h"
 
@@ -76,8 +79,23 @@ TEST(ModelConfig, MtpLayersAreNotMainLayers) {
   EXPECT_EQ(c->n_mtp_layers, 1);
 }
 
+// Every architecture with a tiny model resolves to itself, whatever its status.
+TEST(ModelConfig, EveryRegisteredArchitectureResolves) {
+  for (const ArchitectureInfo& row : Architectures()) {
+    EXPECT_EQ(FindArchitecture(row.name), &row);
+    EXPECT_EQ(&ArchitectureInfoFor(row.arch), &row);
+    if (!testing::HasTinyBuilder(row.arch)) continue;
+    auto c = ResolveSpec({.arch = row.arch});
+    ASSERT_TRUE(c.ok()) << row.name << ": " << c.status().ToString();
+    EXPECT_EQ(c->arch, row.arch);
+    EXPECT_EQ(c->has_mla, row.mla) << row.name;
+  }
+}
+
 TEST(ModelConfig, DenseArchitectures) {
-  for (Architecture arch : {Architecture::kQwen2, Architecture::kLlama, Architecture::kQwen3}) {
+  for (const ArchitectureInfo& row : Architectures()) {
+    if (row.mla) continue;
+    const Architecture arch = row.arch;
     auto c = ResolveSpec({.arch = arch});
     ASSERT_TRUE(c.ok()) << ArchitectureName(arch) << ": " << c.status().ToString();
     EXPECT_FALSE(c->has_mla);
@@ -132,6 +150,47 @@ TEST(ModelConfig, UnsupportedArchitectureIsNamed) {
   auto c = Resolve(w);
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.status().message().find("architecture 'mamba' is not supported"), std::string::npos);
+  // Runnable and metadata-only architectures are told apart, not listed together as "supported".
+  EXPECT_NE(c.status().message().find("runs deepseek2, qwen2, llama, qwen3 and reads the metadata of deepseek32, "
+                                      "deepseek4"),
+            std::string::npos)
+      << c.status().message();
+}
+
+Result<HfConfig> ReadHfArchitecture(const std::string& hf_name) {
+  const std::string dir = testing::TempPath("hf-" + hf_name);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/config.json") << R"({"architectures": [")" << hf_name << R"("], "num_hidden_layers": 2,
+      "hidden_size": 256, "vocab_size": 270, "num_attention_heads": 4, "max_position_embeddings": 1024,
+      "intermediate_size": 512})";
+  Result<HfConfig> config = ReadHfConfig(dir, /*keep_mtp=*/false);
+  std::filesystem::remove_all(dir);
+  return config;
+}
+
+// The Hugging Face names come from the registry; a metadata-only one gets NotRunnable's message from convert.
+TEST(ModelConfig, HfArchitecturesComeFromTheRegistry) {
+  EXPECT_STREQ(SupportedHfArchitectures(),
+               "DeepseekV2ForCausalLM, DeepseekV3ForCausalLM, Qwen2ForCausalLM, LlamaForCausalLM, Qwen3ForCausalLM");
+  for (const ArchitectureInfo& row : Architectures()) {
+    EXPECT_EQ(row.runnable(), row.map_hf != nullptr) << row.name;
+    EXPECT_EQ(row.runnable(), NotRunnable(row.arch).ok()) << row.name;
+    for (const char* hf_name : row.hf_names) {
+      EXPECT_EQ(FindHfArchitecture(hf_name), &row);
+      if (row.runnable()) continue;
+      Result<HfConfig> config = ReadHfArchitecture(hf_name);
+      ASSERT_FALSE(config.ok()) << hf_name;
+      EXPECT_EQ(config.status().code(), StatusCode::kUnimplemented);
+      EXPECT_NE(config.status().message().find(NotRunnable(row.arch).message()), std::string::npos)
+          << config.status().message();
+    }
+  }
+  Result<HfConfig> qwen2 = ReadHfArchitecture("Qwen2ForCausalLM");
+  ASSERT_TRUE(qwen2.ok()) << qwen2.status().ToString();
+  EXPECT_EQ(qwen2->shape.arch, Architecture::kQwen2);
+  Result<HfConfig> mixtral = ReadHfArchitecture("MixtralForCausalLM");
+  ASSERT_FALSE(mixtral.ok());
+  EXPECT_NE(mixtral.status().message().find(SupportedHfArchitectures()), std::string::npos);
 }
 
 TEST(ModelConfig, ExpertCountsAreChecked) {

@@ -5,8 +5,6 @@
 
 #include "base/scratch.h"
 #include "kernels/ops.h"
-#include "models/deepseek2.h"
-#include "models/dense.h"
 #include "models/weights.h"
 
 namespace baleen {
@@ -103,17 +101,6 @@ Status Model::ForwardBatch(std::span<const SequenceChunk> chunks, std::vector<fl
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Model>> LoadModel(const GgufModel& gguf, const ModelConfig& config,
-                                         const ModelOptions& options) {
-  switch (config.arch) {
-    case Architecture::kDeepseek2: return LoadDeepseek2(gguf, config, options);
-    case Architecture::kQwen2:
-    case Architecture::kLlama:
-    case Architecture::kQwen3: return LoadDense(gguf, config, options);
-    default:
-      return Unimplemented(std::string("architecture '") + ArchitectureName(config.arch) +
-                           "' is recognized but its forward pass is not implemented yet");
-  }
-}
+// LoadModel: models/model_registry.cc.
 
 }  // namespace baleen

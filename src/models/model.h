@@ -101,7 +101,8 @@ class Model {
   std::vector<float> output_norm_;
 };
 
-// Loads the architecture the configuration names, checking every tensor's presence, shape and type.
+// Loads the architecture the configuration names, checking every tensor's presence, shape and type; a metadata-only
+// architecture gets NotRunnable's message. Defined with the loader table in model_registry.cc.
 Result<std::unique_ptr<Model>> LoadModel(const GgufModel& gguf, const ModelConfig& config,
                                          const ModelOptions& options = {});
 

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "formats/architectures.h"
 #include "formats/gguf/gguf_test_util.h"
 #include "formats/testing/tiny_models.h"
 #include "kernels/matmul.h"
@@ -77,14 +78,17 @@ std::vector<float> AllLogits(Model& m, const std::vector<int32_t>& tokens, int64
   return all;
 }
 
-const TinyModelSpec kSpecs[] = {
-    {.arch = Architecture::kDeepseek2, .q_lora = true, .with_mtp = true},
-    {.arch = Architecture::kDeepseek2, .q_lora = false},
-    {.arch = Architecture::kQwen2},
-    {.arch = Architecture::kLlama},
-    {.arch = Architecture::kQwen3},
-    {.arch = Architecture::kDeepseek2, .q_lora = true, .weight_type = GgmlType::kQ4_K},
-};
+// Every tiny variant of every runnable architecture in the registry, and one K-quant file for the quantized
+// weight paths of MLA and MoE.
+std::vector<TinyModelSpec> RunnableSpecs() {
+  std::vector<TinyModelSpec> specs;
+  for (const TinyModelSpec& spec : testing::TinyModelVariants()) {
+    if (ArchitectureInfoFor(spec.arch).runnable()) specs.push_back(spec);
+  }
+  specs.push_back({.arch = Architecture::kDeepseek2, .q_lora = true, .weight_type = GgmlType::kQ4_K});
+  return specs;
+}
+const std::vector<TinyModelSpec> kSpecs = RunnableSpecs();
 
 class EveryArchitecture : public ::testing::TestWithParam<TinyModelSpec> {};
 

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "formats/architectures.h"
+
 namespace baleen {
 namespace {
 
@@ -61,7 +63,7 @@ double YarnMscale(const ModelConfig& config) {
 }
 
 Rope MakeRope(const ModelConfig& config, const std::vector<float>* llama3_factors) {
-  const bool neox = config.arch == Architecture::kQwen2 || config.arch == Architecture::kQwen3;
+  const bool neox = ArchitectureInfoFor(config.arch).rope_neox;
   const float magnitude = config.has_mla ? 1.0f : static_cast<float>(YarnMscale(config));
   return Rope(RopeInvFreq(config, llama3_factors), neox ? RopeStyle::kNeox : RopeStyle::kNorm, magnitude);
 }

@@ -10,6 +10,7 @@
 #include "baleen/cli_util.h"
 #include "baleen/commands.h"
 #include "base/format_bytes.h"
+#include "formats/architectures.h"
 #include "formats/hf/hf_config.h"
 #include "formats/hf/hf_convert.h"
 #include "formats/hf/hf_model.h"
@@ -41,9 +42,11 @@ Result<std::string> GgufPreName(const BpeVocab& vocab, Architecture arch) {
   for (const PreTokenizerStep& s : vocab.pre_tokenizer.steps) {
     if (s.kind != PreTokenizerStep::Kind::kByteLevel || s.use_regex) splits.push_back(s);
   }
-  std::vector<const char*> candidates = {"deepseek-v3", "deepseek-r1-qwen", "qwen2", "llama-bpe", "deepseek-llm",
-                                         "deepseek-coder"};
-  if (arch == Architecture::kQwen3) std::swap(candidates[1], candidates[2]);  // same splits; name by family
+  const char* const candidates[] = {"deepseek-v3", "deepseek-r1-qwen", "qwen2", "llama-bpe", "deepseek-llm",
+                                    "deepseek-coder"};
+  // Names can share splits (deepseek-r1-qwen and qwen2): the architecture's own family name wins, else the first.
+  const std::string_view family = ArchitectureInfoFor(arch).pre_tokenizer;
+  const char* first = nullptr;
   for (const char* name : candidates) {
     Result<NamedPreTokenizer> named = PreTokenizerForGgufPre(name);
     if (!named.ok() || named->spec.steps.size() != splits.size()) continue;
@@ -52,8 +55,10 @@ Result<std::string> GgufPreName(const BpeVocab& vocab, Architecture arch) {
       const PreTokenizerStep &a = splits[i], &b = named->spec.steps[i];
       same = a.kind == b.kind && SamePattern(a.pattern, b.pattern) && a.behavior == b.behavior && a.invert == b.invert;
     }
-    if (same) return std::string(name);
+    if (same && name == family) return std::string(name);
+    if (same && first == nullptr) first = name;
   }
+  if (first != nullptr) return std::string(first);
   return Unimplemented("tokenizer.json: its pre-tokenizer matches none that GGUF readers know by name "
                        "(deepseek-v3, deepseek-r1-qwen, qwen2, llama-bpe, deepseek-llm, deepseek-coder)");
 }

@@ -100,6 +100,7 @@ nlohmann::json BuildJson(const InspectOptions& options, const GgufModel& model, 
       {"gguf_version", model.first().version()},
       {"n_shards", model.shards().size()},
       {"architecture", ArchitectureName(config.arch)},
+      {"runnable", NotRunnable(config.arch).ok()},
       {"hyperparameters", hyper},
       {"defaulted_hyperparameters", defaults},
       {"derived", derived},
@@ -112,6 +113,8 @@ nlohmann::json BuildJson(const InspectOptions& options, const GgufModel& model, 
       {"bits_per_weight", stats.n_params > 0 ? 8.0 * static_cast<double>(stats.tensor_bytes) / stats.n_params : 0.0},
       {"tensor_types", stats.type_counts},
   };
+  // A metadata-only architecture is inspected in full; the message says why `run` would refuse it.
+  if (const Status runnable = NotRunnable(config.arch); !runnable.ok()) j["not_runnable"] = runnable.message();
   if (options.tensors) {
     nlohmann::json tensors = nlohmann::json::array();
     for (const GgufTensorInfo* t : model.tensors()) {
@@ -142,6 +145,9 @@ void PrintText(const InspectOptions& options, const GgufModel& model, const Mode
   if (model.shards().size() > 1) std::printf(" (+%zu more shards)", model.shards().size() - 1);
   std::printf("\nformat:         GGUF v%u, %s\n", model.first().version(), FormatBytes(model.total_file_bytes()).c_str());
   std::printf("architecture:   %s\n", ArchitectureName(config.arch));
+  if (const Status runnable = NotRunnable(config.arch); !runnable.ok()) {
+    std::printf("runnable:       no: %s\n", runnable.message().c_str());
+  }
   std::printf("hyperparameters:\n");
   for (const ResolvedParam& p : config.params) {
     std::printf("  %-42s %-14s%s\n", p.key.c_str(), ParamText(p).c_str(),

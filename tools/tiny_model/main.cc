@@ -3,16 +3,24 @@
 #include <string>
 #include <vector>
 
+#include "formats/architectures.h"
 #include "formats/testing/tiny_models.h"
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: baleen-tiny-model [--arch ARCH] [--v2-lite] [--mtp] [--type TYPE] [--seed N] [--split N] OUT.gguf\n"
-    "       baleen-tiny-model --all DIR      one model per architecture variant\n"
-    "  ARCH: deepseek2 (default), deepseek32, deepseek4, qwen2, llama, qwen3\n"
-    "  TYPE: tensor type of weight matrices (f32 default; f16, q8_0, q4_k, ... where a quantizer exists)\n"
-    "  --split N: write OUT-0000i-of-0000n.gguf shards of at most N tensors (OUT without .gguf)\n";
+// The architectures come from the registry (formats/architectures.h), those with a tiny builder.
+std::string Usage() {
+  std::string archs;
+  for (const baleen::ArchitectureInfo& row : baleen::Architectures()) {
+    if (!baleen::testing::HasTinyBuilder(row.arch)) continue;
+    archs += (archs.empty() ? "" : ", ") + std::string(row.name) + (archs.empty() ? " (default)" : "");
+  }
+  return "usage: baleen-tiny-model [--arch ARCH] [--v2-lite] [--mtp] [--type TYPE] [--seed N] [--split N] OUT.gguf\n"
+         "       baleen-tiny-model --all DIR      one model per architecture variant\n"
+         "  ARCH: " + archs + "\n"
+         "  TYPE: tensor type of weight matrices (f32 default; f16, q8_0, q4_k, ... where a quantizer exists)\n"
+         "  --split N: write OUT-0000i-of-0000n.gguf shards of at most N tensors (OUT without .gguf)\n";
+}
 
 int Fail(const baleen::Status& status) {
   std::fprintf(stderr, "baleen-tiny-model: error: %s\n", status.message().c_str());
@@ -22,7 +30,6 @@ int Fail(const baleen::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  using baleen::Architecture;
   baleen::testing::TinyModelSpec spec;
   std::string out, all_dir;
   size_t split = 0;
@@ -31,15 +38,11 @@ int main(int argc, char** argv) {
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
     if (arg == "--arch") {
       const std::string name = next();
-      bool found = false;
-      for (Architecture a : {Architecture::kDeepseek2, Architecture::kDeepseek32, Architecture::kDeepseek4,
-                             Architecture::kQwen2, Architecture::kLlama, Architecture::kQwen3}) {
-        if (name == baleen::ArchitectureName(a)) {
-          spec.arch = a;
-          found = true;
-        }
+      const baleen::ArchitectureInfo* row = baleen::FindArchitecture(name);
+      if (row == nullptr || !baleen::testing::HasTinyBuilder(row->arch)) {
+        return Fail(baleen::InvalidArgument("unknown architecture '" + name + "'"));
       }
-      if (!found) return Fail(baleen::InvalidArgument("unknown architecture '" + name + "'"));
+      spec.arch = row->arch;
     } else if (arg == "--v2-lite") {
       spec.q_lora = false;
     } else if (arg == "--mtp") {
@@ -55,24 +58,17 @@ int main(int argc, char** argv) {
     } else if (arg == "--all") {
       all_dir = next();
     } else if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
+      std::fputs(Usage().c_str(), stdout);
       return 0;
     } else if (!arg.empty() && arg[0] != '-' && out.empty()) {
       out = arg;
     } else {
-      std::fputs(kUsage, stderr);
+      std::fputs(Usage().c_str(), stderr);
       return 2;
     }
   }
   if (!all_dir.empty()) {
-    std::vector<baleen::testing::TinyModelSpec> specs;
-    for (Architecture a : {Architecture::kDeepseek2, Architecture::kDeepseek32, Architecture::kDeepseek4,
-                           Architecture::kQwen2, Architecture::kLlama, Architecture::kQwen3}) {
-      specs.push_back({.arch = a, .weight_type = spec.weight_type, .seed = spec.seed});
-    }
-    specs.push_back({.arch = Architecture::kDeepseek2, .q_lora = false, .weight_type = spec.weight_type});
-    specs.push_back({.arch = Architecture::kDeepseek2, .with_mtp = true, .weight_type = spec.weight_type});
-    for (const auto& s : specs) {
+    for (const auto& s : baleen::testing::TinyModelVariants(spec.weight_type, spec.seed)) {
       const std::string path = all_dir + "/" + baleen::testing::TinyModelName(s) + ".gguf";
       if (baleen::Status status = baleen::testing::WriteTinyModel(s, path); !status.ok()) return Fail(status);
       std::printf("%s\n", path.c_str());
@@ -80,7 +76,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (out.empty()) {
-    std::fputs(kUsage, stderr);
+    std::fputs(Usage().c_str(), stderr);
     return 2;
   }
   if (split > 0) {

@@ -8,25 +8,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "formats/architectures.h"
+
 namespace baleen {
-namespace {
 
 using Json = nlohmann::json;
 
-struct ArchEntry {
-  const char* hf_name;
-  Architecture arch;
-};
-constexpr ArchEntry kArchitectures[] = {
-    {"DeepseekV2ForCausalLM", Architecture::kDeepseek2}, {"DeepseekV3ForCausalLM", Architecture::kDeepseek2},
-    {"Qwen2ForCausalLM", Architecture::kQwen2},          {"LlamaForCausalLM", Architecture::kLlama},
-    {"Qwen3ForCausalLM", Architecture::kQwen3},
-};
-
-// Reads config.json fields with messages that name the file and the field.
-class ConfigReader {
+// Reads config.json fields with messages that name the file and the field. Outside an anonymous namespace, as is
+// HfMetadata: the registry's mapper functions take them (architectures.h).
+class HfConfigReader {
  public:
-  ConfigReader(const Json& json, std::string path) : json_(json), path_(std::move(path)) {}
+  HfConfigReader(const Json& json, std::string path) : json_(json), path_(std::move(path)) {}
 
   bool Has(const char* key) const { return json_.contains(key) && !json_.at(key).is_null(); }
   Result<int64_t> Int(const char* key) const {
@@ -73,9 +65,9 @@ class ConfigReader {
 };
 
 // Collects <arch>.* keys in the order the converter writes them.
-class MetadataBuilder {
+class HfMetadata {
  public:
-  explicit MetadataBuilder(std::string arch) : arch_(std::move(arch)) {}
+  explicit HfMetadata(std::string arch) : arch_(std::move(arch)) {}
   void General(const std::string& key, GgufValue v) { kvs_.push_back({key, std::move(v)}); }
   void U32(const std::string& key, int64_t v) { Add(key, GgufValue::U32(static_cast<uint32_t>(v))); }
   void F32(const std::string& key, double v) { Add(key, GgufValue::F32(static_cast<float>(v))); }
@@ -88,6 +80,8 @@ class MetadataBuilder {
   std::string arch_;
   std::vector<GgufKeyValue> kvs_;
 };
+
+namespace {
 
 Result<Json> ReadJsonFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -120,11 +114,11 @@ std::vector<float> Llama3RopeFactors(int64_t head_dim, double base, double facto
 }
 
 // rope_scaling: null, yarn (all), llama3 (llama) or linear; anything else is refused rather than run wrongly.
-Status ReadRopeScaling(const ConfigReader& r, HfModelShape& s, double rope_theta, MetadataBuilder& m) {
+Status ReadRopeScaling(const HfConfigReader& r, HfModelShape& s, double rope_theta, HfMetadata& m) {
   if (!r.Has("rope_scaling")) return Status::Ok();
   const Json& scaling = r.json().at("rope_scaling");
   if (!scaling.is_object()) return r.Bad("rope_scaling", "an object or null", scaling);
-  const ConfigReader sr(scaling, r.path() + ": rope_scaling");
+  const HfConfigReader sr(scaling, r.path() + ": rope_scaling");
   ASSIGN_OR_RETURN(std::string type, sr.String("type", ""));
   if (type.empty()) {
     ASSIGN_OR_RETURN(type, sr.String("rope_type", "default"));
@@ -142,7 +136,7 @@ Status ReadRopeScaling(const ConfigReader& r, HfModelShape& s, double rope_theta
     m.F32("rope.scaling.factor", factor);
     ASSIGN_OR_RETURN(int64_t original, sr.Int("original_max_position_embeddings"));
     m.U32("rope.scaling.original_context_length", original);
-    if (s.arch == Architecture::kDeepseek2) {
+    if (ArchitectureInfoFor(s.arch).mla) {
       // DeepSeek's attention temperature: the converter stores 0.1 * mscale_all_dim.
       ASSIGN_OR_RETURN(double mscale_all_dim, sr.Float("mscale_all_dim", 0.0));
       m.F32("rope.scaling.yarn_log_multiplier", 0.1 * mscale_all_dim);
@@ -153,7 +147,7 @@ Status ReadRopeScaling(const ConfigReader& r, HfModelShape& s, double rope_theta
     if (beta_slow != 1.0) m.F32("rope.scaling.yarn_beta_slow", beta_slow);
     return Status::Ok();
   }
-  if (type == "llama3" && s.arch == Architecture::kLlama) {
+  if (type == "llama3" && ArchitectureInfoFor(s.arch).hf_llama3_rope) {
     ASSIGN_OR_RETURN(double low, sr.Float("low_freq_factor", 1.0));
     ASSIGN_OR_RETURN(double high, sr.Float("high_freq_factor", 4.0));
     ASSIGN_OR_RETURN(int64_t original, sr.Int("original_max_position_embeddings", 8192));
@@ -165,11 +159,11 @@ Status ReadRopeScaling(const ConfigReader& r, HfModelShape& s, double rope_theta
 }
 
 // quantization_config: absent, or DeepSeek's FP8 (e4m3 weights, one weight_scale_inv per block).
-Status ReadQuantization(const ConfigReader& r, HfModelShape& s) {
+Status ReadQuantization(const HfConfigReader& r, HfModelShape& s) {
   if (!r.Has("quantization_config")) return Status::Ok();
   const Json& q = r.json().at("quantization_config");
   if (!q.is_object()) return r.Bad("quantization_config", "an object", q);
-  const ConfigReader qr(q, r.path() + ": quantization_config");
+  const HfConfigReader qr(q, r.path() + ": quantization_config");
   ASSIGN_OR_RETURN(std::string method, qr.String("quant_method", ""));
   if (method != "fp8") {
     return r.Unsupported("quantization_config.quant_method", q.value("quant_method", Json()),
@@ -190,7 +184,29 @@ Status ReadQuantization(const ConfigReader& r, HfModelShape& s) {
   return Status::Ok();
 }
 
-Status ReadDeepseek(const ConfigReader& r, HfModelShape& s, MetadataBuilder& m) {
+// Shared by the dense architectures: `llama_keys` are the keys (and the refusal) llama.cpp's LlamaModel converter
+// adds; `explicit_head_dim`: Qwen3's converter always writes the head size, which differs from hidden / heads.
+Status MapDense(const HfConfigReader& r, HfModelShape& s, HfMetadata& m, bool llama_keys, bool explicit_head_dim) {
+  ASSIGN_OR_RETURN(s.head_dim, r.Int("head_dim", s.n_heads > 0 ? s.dim / s.n_heads : 0));
+  if (s.head_dim <= 0 || s.head_dim % 2 != 0) return r.Bad("head_dim", "a positive even number", r.json().value("head_dim", Json()));
+  ASSIGN_OR_RETURN(bool sliding, r.Bool("use_sliding_window", false));
+  if (sliding) return r.Unsupported("use_sliding_window", true, "sliding-window attention is not implemented");
+  if (llama_keys) {
+    m.U32("vocab_size", s.vocab_size);
+    m.U32("rope.dimension_count", s.head_dim);
+    ASSIGN_OR_RETURN(bool bias, r.Bool("attention_bias", false));
+    if (bias) return r.Unsupported("attention_bias", true, "llama attention biases are not implemented");
+  }
+  if (explicit_head_dim || s.head_dim * s.n_heads != s.dim) {
+    m.U32("attention.key_length", s.head_dim);
+    m.U32("attention.value_length", s.head_dim);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status MapDeepseekHfConfig(const HfConfigReader& r, HfModelShape& s, HfMetadata& m) {
   ASSIGN_OR_RETURN(s.q_lora_rank, r.Int("q_lora_rank", 0));
   ASSIGN_OR_RETURN(s.kv_lora_rank, r.Int("kv_lora_rank"));
   ASSIGN_OR_RETURN(s.qk_nope_head_dim, r.Int("qk_nope_head_dim"));
@@ -242,34 +258,34 @@ Status ReadDeepseek(const ConfigReader& r, HfModelShape& s, MetadataBuilder& m) 
   return Status::Ok();
 }
 
-Status ReadDense(const ConfigReader& r, HfModelShape& s, MetadataBuilder& m) {
-  ASSIGN_OR_RETURN(s.head_dim, r.Int("head_dim", s.n_heads > 0 ? s.dim / s.n_heads : 0));
-  if (s.head_dim <= 0 || s.head_dim % 2 != 0) return r.Bad("head_dim", "a positive even number", r.json().value("head_dim", Json()));
-  ASSIGN_OR_RETURN(bool sliding, r.Bool("use_sliding_window", false));
-  if (sliding) return r.Unsupported("use_sliding_window", true, "sliding-window attention is not implemented");
-  if (s.arch == Architecture::kLlama) {
-    m.U32("vocab_size", s.vocab_size);
-    m.U32("rope.dimension_count", s.head_dim);
-    ASSIGN_OR_RETURN(bool bias, r.Bool("attention_bias", false));
-    if (bias) return r.Unsupported("attention_bias", true, "llama attention biases are not implemented");
-  }
-  if (s.arch == Architecture::kQwen3 || s.head_dim * s.n_heads != s.dim) {
-    m.U32("attention.key_length", s.head_dim);
-    m.U32("attention.value_length", s.head_dim);
-  }
-  return Status::Ok();
+Status MapQwen2HfConfig(const HfConfigReader& r, HfModelShape& s, HfMetadata& m) {
+  return MapDense(r, s, m, /*llama_keys=*/false, /*explicit_head_dim=*/false);
 }
 
-}  // namespace
+Status MapLlamaHfConfig(const HfConfigReader& r, HfModelShape& s, HfMetadata& m) {
+  return MapDense(r, s, m, /*llama_keys=*/true, /*explicit_head_dim=*/false);
+}
+
+Status MapQwen3HfConfig(const HfConfigReader& r, HfModelShape& s, HfMetadata& m) {
+  return MapDense(r, s, m, /*llama_keys=*/false, /*explicit_head_dim=*/true);
+}
 
 const char* SupportedHfArchitectures() {
-  return "DeepseekV2ForCausalLM, DeepseekV3ForCausalLM, Qwen2ForCausalLM, LlamaForCausalLM, Qwen3ForCausalLM";
+  static const std::string names = [] {
+    std::string out;
+    for (const ArchitectureInfo& row : Architectures()) {
+      if (!row.runnable()) continue;
+      for (const char* name : row.hf_names) out += (out.empty() ? "" : ", ") + std::string(name);
+    }
+    return out;
+  }();
+  return names.c_str();
 }
 
 Result<HfConfig> ReadHfConfig(const std::string& dir, bool keep_mtp) {
   const std::string path = (std::filesystem::path(dir) / "config.json").string();
   ASSIGN_OR_RETURN(Json json, ReadJsonFile(path));
-  const ConfigReader r(json, path);
+  const HfConfigReader r(json, path);
   HfConfig out;
   HfModelShape& s = out.shape;
   const auto names = json.find("architectures");
@@ -277,14 +293,13 @@ Result<HfConfig> ReadHfConfig(const std::string& dir, bool keep_mtp) {
     return InvalidArgument(path + ": field \"architectures\" must list exactly one model class");
   }
   s.hf_architecture = (*names)[0].get<std::string>();
-  bool known = false;
-  for (const ArchEntry& e : kArchitectures) {
-    if (s.hf_architecture == e.hf_name) s.arch = e.arch, known = true;
-  }
-  if (!known) {
+  const ArchitectureInfo* row = FindHfArchitecture(s.hf_architecture);
+  if (row == nullptr) {
     return Unimplemented(path + ": architecture \"" + s.hf_architecture.substr(0, 80) +
                          "\" is not supported (Baleen runs " + SupportedHfArchitectures() + ")");
   }
+  if (!row->runnable()) return NotRunnable(row->arch).WithContext(path);
+  s.arch = row->arch;
   ASSIGN_OR_RETURN(std::string act, r.String("hidden_act", "silu"));
   if (act != "silu") return r.Unsupported("hidden_act", json.at("hidden_act"), "the FFN is SwiGLU (silu)");
   ASSIGN_OR_RETURN(s.n_layers, r.Int("num_hidden_layers"));
@@ -294,7 +309,7 @@ Result<HfConfig> ReadHfConfig(const std::string& dir, bool keep_mtp) {
   ASSIGN_OR_RETURN(s.n_kv_heads, r.Int("num_key_value_heads", s.n_heads));
   ASSIGN_OR_RETURN(s.tie_word_embeddings, r.Bool("tie_word_embeddings", false));
   ASSIGN_OR_RETURN(int64_t n_mtp, r.Int("num_nextn_predict_layers", 0));
-  s.n_mtp_layers = keep_mtp && s.arch == Architecture::kDeepseek2 ? n_mtp : 0;
+  s.n_mtp_layers = keep_mtp && row->mtp ? n_mtp : 0;
   if (s.n_layers == 0 || s.dim == 0 || s.n_heads == 0 || s.vocab_size == 0 || s.n_kv_heads == 0) {
     return InvalidArgument(path + ": num_hidden_layers, hidden_size, num_attention_heads, num_key_value_heads and "
                                   "vocab_size must be positive");
@@ -306,7 +321,7 @@ Result<HfConfig> ReadHfConfig(const std::string& dir, bool keep_mtp) {
   RETURN_IF_ERROR(ReadQuantization(r, s));
 
   const std::string arch_name = ArchitectureName(s.arch);
-  MetadataBuilder m(arch_name);
+  HfMetadata m(arch_name);
   m.General("general.architecture", GgufValue::String(arch_name));
   m.General("general.name", GgufValue::String(std::filesystem::path(dir).lexically_normal().filename().string()));
   m.U32("context_length", context);
@@ -314,15 +329,11 @@ Result<HfConfig> ReadHfConfig(const std::string& dir, bool keep_mtp) {
   m.U32("block_count", s.n_layers + s.n_mtp_layers);
   m.U32("feed_forward_length", ff);
   m.U32("attention.head_count", s.n_heads);
-  m.U32("attention.head_count_kv", s.arch == Architecture::kDeepseek2 ? 1 : s.n_kv_heads);
+  m.U32("attention.head_count_kv", row->mla ? 1 : s.n_kv_heads);  // MLA: one latent KV head
   m.F32("rope.freq_base", rope_theta);
   m.F32("attention.layer_norm_rms_epsilon", eps);
-  if (s.arch == Architecture::kDeepseek2) {
-    RETURN_IF_ERROR(ReadDeepseek(r, s, m));
-    if (s.n_mtp_layers > 0) m.U32("nextn_predict_layers", s.n_mtp_layers);
-  } else {
-    RETURN_IF_ERROR(ReadDense(r, s, m));
-  }
+  RETURN_IF_ERROR(row->map_hf(r, s, m));
+  if (s.n_mtp_layers > 0) m.U32("nextn_predict_layers", s.n_mtp_layers);
   RETURN_IF_ERROR(ReadRopeScaling(r, s, rope_theta, m));
   out.metadata = m.Take();
   return out;

@@ -9,6 +9,7 @@
 
 #include "base/float16.h"
 #include "base/float8.h"
+#include "formats/architectures.h"
 
 namespace baleen {
 namespace {
@@ -85,7 +86,8 @@ HfTensor MakeTensor(std::string name, std::vector<int64_t> dims, HfTensorOp op, 
 
 class Planner {
  public:
-  Planner(const HfModelShape& shape, const SafetensorsCheckpoint& ck) : s_(shape), ck_(ck) {}
+  Planner(const HfModelShape& shape, const SafetensorsCheckpoint& ck)
+      : s_(shape), arch_(ArchitectureInfoFor(shape.arch)), ck_(ck) {}
 
   Result<HfTensorPlan> Run() {
     plan_.fp8_block_rows = s_.fp8_block_rows;
@@ -190,7 +192,7 @@ class Planner {
     const std::string rest = n.substr(dot + 1), blk = "blk." + std::to_string(*layer) + ".";
     if (*layer >= s_.n_layers + s_.n_mtp_layers) {
       // The MTP block of V3/R1 (num_nextn_predict_layers) when it is not kept.
-      if (s_.arch == Architecture::kDeepseek2 && *layer >= s_.n_layers) return Status::Ok();
+      if (arch_.mtp && *layer >= s_.n_layers) return Status::Ok();
       return Error(t, "is in layer " + std::to_string(*layer) + " but config.json has num_hidden_layers = " +
                           std::to_string(s_.n_layers));
     }
@@ -199,7 +201,7 @@ class Planner {
     if (rest.starts_with(experts)) return AddExpert(t, *layer, rest.substr(experts.size()));
     for (const NameEntry& e : kLayerNames) {
       if (rest != e.hf) continue;
-      const bool permute = s_.arch == Architecture::kLlama &&
+      const bool permute = arch_.hf_permute_qk &&
                            (rest == "self_attn.q_proj.weight" || rest == "self_attn.k_proj.weight");
       if (permute) {
         return Add(t, blk + e.gguf, HfTensorOp::kPermuteRows,
@@ -248,6 +250,7 @@ class Planner {
   }
 
   const HfModelShape& s_;
+  const ArchitectureInfo& arch_;  // the registry row: which of the converter's per-architecture rules apply
   const SafetensorsCheckpoint& ck_;
   HfTensorPlan plan_;
   std::map<std::string, std::vector<HfSource>> experts_;

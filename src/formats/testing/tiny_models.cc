@@ -1,11 +1,13 @@
-// Tiny random-weight models for all six architectures, with the converter's key and tensor names. Formats layer
-// (test support). Hyperparameters are small multiples of 256 where the real models have them, so K-quants apply.
+// Tiny random-weight models for every architecture in the registry, with the converter's key and tensor names.
+// Formats layer (test support). Hyperparameters are small multiples of 256 where the real models have them, so
+// K-quants apply.
 #include "formats/testing/tiny_models.h"
 
 #include <cstring>
 #include <random>
 #include <vector>
 
+#include "formats/architectures.h"
 #include "formats/quants/quants.h"
 #include "formats/testing/tiny_tokenizer.h"
 
@@ -200,7 +202,7 @@ Status BuildDeepseek(const TinyModelSpec& spec, Builder& b, int64_t vocab) {
 }
 
 // deepseek4: compressed attention, hyper-connections, hash-routed first layer, sqrtsoftplus gating.
-Status BuildDeepseek4(Builder& b, int64_t vocab) {
+Status BuildDeepseek4(const TinyModelSpec&, Builder& b, int64_t vocab) {
   constexpr int64_t kLayers = 2, kHeadDim = 64, kQLora = 256, kGroups = 2, kOLora = 64, kHc = 4;
   constexpr int64_t kExperts = 8, kMoeInter = 256;
   const std::vector<uint32_t> compress_ratios = {0, 128};
@@ -327,16 +329,43 @@ Status BuildDense(const TinyModelSpec& spec, Builder& b, int64_t vocab) {
   return Status::Ok();
 }
 
-const char* PreTokenizerFor(Architecture arch) {
-  switch (arch) {
-    case Architecture::kQwen2: return "deepseek-r1-qwen";
-    case Architecture::kLlama: return "llama-bpe";
-    case Architecture::kQwen3: return "qwen2";
-    default: return "deepseek-v3";
+// The testing half of the architecture registry (formats/architectures.h), kept out of the main library: each
+// architecture's tiny-model builder, and whether it has DeepSeek-V2-Lite-style (no q-LoRA) and MTP variants.
+struct TinyRow {
+  Architecture arch;
+  Status (*build)(const TinyModelSpec& spec, Builder& b, int64_t vocab);
+  bool mla_variants;
+};
+constexpr TinyRow kTinyRows[] = {
+    {Architecture::kDeepseek2, BuildDeepseek, true}, {Architecture::kDeepseek32, BuildDeepseek, false},
+    {Architecture::kDeepseek4, BuildDeepseek4, false}, {Architecture::kQwen2, BuildDense, false},
+    {Architecture::kLlama, BuildDense, false},           {Architecture::kQwen3, BuildDense, false},
+};
+
+const TinyRow* FindTinyRow(Architecture arch) {
+  for (const TinyRow& row : kTinyRows) {
+    if (row.arch == arch) return &row;
   }
+  return nullptr;
 }
 
 }  // namespace
+
+bool HasTinyBuilder(Architecture arch) { return FindTinyRow(arch) != nullptr; }
+
+std::vector<TinyModelSpec> TinyModelVariants(GgmlType weight_type, uint64_t seed) {
+  std::vector<TinyModelSpec> specs, extra;
+  for (const ArchitectureInfo& row : Architectures()) {
+    const TinyRow* tiny = FindTinyRow(row.arch);
+    if (tiny == nullptr) continue;
+    specs.push_back({.arch = row.arch, .weight_type = weight_type, .seed = seed});
+    if (!tiny->mla_variants) continue;
+    extra.push_back({.arch = row.arch, .q_lora = false, .weight_type = weight_type, .seed = seed});
+    extra.push_back({.arch = row.arch, .with_mtp = true, .weight_type = weight_type, .seed = seed});
+  }
+  specs.insert(specs.end(), extra.begin(), extra.end());
+  return specs;
+}
 
 std::string TinyModelName(const TinyModelSpec& spec) {
   std::string name = ArchitectureName(spec.arch);
@@ -354,17 +383,11 @@ Status BuildTinyModel(const TinyModelSpec& spec, GgufWriter& writer) {
   writer.SetString("general.name", "baleen-tiny-" + TinyModelName(spec));
   writer.SetU32("general.quantization_version", 2);
   writer.SetU32("general.file_type", spec.weight_type == GgmlType::kF32 ? 0 : 1);
-  const int64_t vocab = AddTinyTokenizer(writer, PreTokenizerFor(spec.arch));
+  const TinyRow* tiny = FindTinyRow(spec.arch);
+  if (tiny == nullptr) return Unimplemented("no tiny model builder for architecture '" + arch + "'");
+  const int64_t vocab = AddTinyTokenizer(writer, ArchitectureInfoFor(spec.arch).pre_tokenizer);
   Builder b(writer, spec, arch);
-  switch (spec.arch) {
-    case Architecture::kDeepseek2:
-    case Architecture::kDeepseek32: return BuildDeepseek(spec, b, vocab);
-    case Architecture::kDeepseek4: return BuildDeepseek4(b, vocab);
-    case Architecture::kQwen2:
-    case Architecture::kLlama:
-    case Architecture::kQwen3: return BuildDense(spec, b, vocab);
-  }
-  return Internal("unknown architecture");
+  return tiny->build(spec, b, vocab);
 }
 
 Status WriteTinyModel(const TinyModelSpec& spec, const std::string& path) {

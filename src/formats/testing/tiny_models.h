@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "formats/ggml_type.h"
@@ -26,6 +27,12 @@ std::string TinyModelName(const TinyModelSpec& spec);
 
 // GoogleTest prints parameterized specs with this (the name) instead of a byte dump.
 void PrintTo(const TinyModelSpec& spec, std::ostream* os);
+
+// Whether the architecture has a tiny-model builder (every runnable one must; models_test checks).
+bool HasTinyBuilder(Architecture arch);
+// One spec per architecture with a builder, in registry order, then the MLA variants (deepseek2-v2lite,
+// deepseek2-v3-mtp): what `baleen-tiny-model --all` writes and the tests iterate over.
+std::vector<TinyModelSpec> TinyModelVariants(GgmlType weight_type = GgmlType::kF32, uint64_t seed = 1);
 
 // Fills `writer` with metadata, tokenizer and tensors for the spec.
 Status BuildTinyModel(const TinyModelSpec& spec, GgufWriter& writer);
