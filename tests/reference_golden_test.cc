@@ -14,8 +14,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "engine/sampler.h"
-#include "engine/session.h"
+#include "engine/sampling/sampler.h"
+#include "engine/generation/session.h"
 #include "formats/gguf/gguf_model.h"
 #include "kernels/matmul.h"
 #include "models/model.h"

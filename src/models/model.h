@@ -13,6 +13,7 @@
 #include "kernels/matmul.h"
 #include "kernels/packed_weights.h"
 #include "models/kv_cache.h"
+#include "models/model_runner.h"
 
 namespace baleen {
 
@@ -29,17 +30,6 @@ struct ModelOptions {
   KvCacheType cache_type = KvCacheType::kF32;  // of every cache made for this model (NewCache, a scheduler's pool)
 };
 
-// Which positions of a Forward call need logits.
-enum class LogitsFor { kLast, kAll, kNone };
-
-// One sequence's share of a batched Forward: its tokens at positions pos, pos+1, … of its cache.
-struct SequenceChunk {
-  std::span<const int32_t> tokens;
-  int64_t pos = 0;
-  KvCache* cache = nullptr;
-  LogitsFor which = LogitsFor::kNone;
-};
-
 // The rows of one Forward call: the chunks' tokens one after another. Every matrix product runs over all rows at
 // once; attention runs per chunk, against that chunk's cache.
 struct BatchRows {
@@ -51,29 +41,22 @@ struct BatchRows {
   int64_t rows(size_t chunk) const { return static_cast<int64_t>(chunks[chunk].tokens.size()); }
 };
 
-class Model {
+// A loaded model's forward pass (ModelRunner's contract). Batched rows never change a row's result: every kernel's
+// result for a row is independent of the other rows.
+class Model : public ModelRunner {
  public:
-  virtual ~Model() = default;
-
   const ModelConfig& config() const { return config_; }
-  int64_t vocab_size() const { return config_.vocab_size; }
+  int64_t vocab_size() const override { return config_.vocab_size; }
   // The rows each position keeps, in options' cache type.
-  CacheGeometry cache_geometry() const {
+  CacheGeometry cache_geometry() const override {
     CacheGeometry g = CacheRowsPerPosition();
     g.type = options_.cache_type;
     return g;
   }
-  // A single sequence's cache with every block in place.
-  std::unique_ptr<KvCache> NewCache(int64_t n_ctx) const;
-
-  // Runs `tokens` at positions pos, pos+1, …: the cache must hold positions [0, pos) and gets the new ones.
-  // `logits` receives vocab_size floats per selected position (row-major).
+  std::unique_ptr<KvCache> NewCache(int64_t n_ctx) const override;
   Status Forward(std::span<const int32_t> tokens, int64_t pos, KvCache& cache, LogitsFor which,
-                 std::vector<float>& logits);
-  // Runs several sequences' chunks in one pass (continuous batching): each chunk as Forward would, with the same
-  // results bit for bit, since every kernel's result for a row is independent of the other rows. `logits` receives
-  // the chunks' selected rows in chunk order. Every cache must have blocks for its new positions.
-  Status ForwardBatch(std::span<const SequenceChunk> chunks, std::vector<float>& logits);
+                 std::vector<float>& logits) override;
+  Status ForwardBatch(std::span<const SequenceChunk> chunks, std::vector<float>& logits) override;
 
   void set_mla_mode(MlaMode mode) { options_.mla_mode = mode; }
 

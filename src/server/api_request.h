@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/sampler.h"
+#include "engine/sampling/sampler.h"
 #include "server/api_error.h"
 
 namespace baleen {

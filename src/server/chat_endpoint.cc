@@ -4,7 +4,7 @@
 #include <random>
 
 #include "server/endpoints.h"
-#include "server/job_relay.h"
+#include "server/generation_relay.h"
 #include "server/openai_format.h"
 
 namespace baleen {
@@ -57,8 +57,9 @@ std::variant<ChatPlan, ApiError> Plan(const ServerContext& context, const ChatPa
   const auto n_prompt = static_cast<int64_t>(prompt->tokens.size());
   if (n_prompt >= n_ctx) {
     return ApiError{.kind = ErrorKind::kContextLength,
-                    .message = "this model's context holds " + std::to_string(n_ctx) + " tokens, but the messages take " +
-                               std::to_string(n_prompt) + "; shorten them (or restart the server with a larger --ctx)",
+                    .message = "this model's context holds " + std::to_string(n_ctx) +
+                               " tokens, but the messages take " + std::to_string(n_prompt) +
+                               "; shorten them (or restart the server with a larger --ctx)",
                     .param = "messages"};
   }
   if (context.settings.log_content) std::fprintf(stderr, "prompt: %s\n", prompt->text.c_str());
@@ -97,7 +98,7 @@ class ChatStream {
     return chunk;
   }
 
-  net::awaitable<void> Run(HttpExchange& exchange, JobRelay& relay) {
+  net::awaitable<void> Run(HttpExchange& exchange, GenerationRelay& relay) {
     if (!co_await exchange.BeginEvents()) co_return;
     // (GCC 12 cannot keep braced JSON initializers alive across co_await: payloads are built on lines of their own.)
     for (int i = 0; i < params_.common.n; ++i) {
@@ -127,7 +128,8 @@ class ChatStream {
   net::awaitable<void> SendDelta(HttpExchange& exchange, const ChoiceEvent& event, int& tool_calls_sent) {
     const OutputDelta& d = event.delta;
     std::vector<std::string> payloads;
-    if (!d.reasoning.empty()) payloads.push_back(SseData(Chunk(event.index, Field("reasoning_content", d.reasoning), nullptr)));
+    if (!d.reasoning.empty())
+      payloads.push_back(SseData(Chunk(event.index, Field("reasoning_content", d.reasoning), nullptr)));
     if (!d.content.empty() || !event.logprobs.empty()) {
       ojson chunk = Chunk(event.index, Field("content", d.content), nullptr);
       if (params_.logprobs) chunk["choices"][0]["logprobs"] = ChatLogprobsJson(context_.tokenizer(), event.logprobs);
@@ -177,7 +179,7 @@ ojson ChoiceJson(const ServerContext& context, const ChatParams& params, size_t 
 
 // Waits for every choice, then answers with one chat.completion object.
 net::awaitable<void> ReplyWhole(ServerContext& context, const ChatParams& params, HttpExchange& exchange,
-                                JobRelay& relay) {
+                                GenerationRelay& relay) {
   std::vector<std::optional<Result<GenerationResult>>> results(static_cast<size_t>(params.common.n));
   while (!relay.finished()) {
     for (ChoiceEvent& event : co_await relay.Next()) {
@@ -207,10 +209,11 @@ net::awaitable<void> ReplyWhole(ServerContext& context, const ChatParams& params
 
 net::awaitable<void> ServeChatCompletions(ServerContext& context, HttpExchange& exchange, const nlohmann::json& body) {
   ChatParams params;
-  if (auto error = ParseChatParams(body, context.settings.limits, &params)) co_return co_await ReplyError(exchange, *error);
+  if (auto error = ParseChatParams(body, context.settings.limits, &params))
+    co_return co_await ReplyError(exchange, *error);
   std::variant<ChatPlan, ApiError> plan = Plan(context, params);
   if (auto* error = std::get_if<ApiError>(&plan)) co_return co_await ReplyError(exchange, *error);
-  JobRelay relay(context, exchange, params.common.stream);
+  GenerationRelay relay(context, exchange, params.common.stream);
   if (auto error = relay.Submit(std::move(std::get<ChatPlan>(plan).requests), "n")) {
     co_return co_await ReplyError(exchange, *error);
   }

@@ -3,7 +3,7 @@
 #include <random>
 
 #include "server/endpoints.h"
-#include "server/job_relay.h"
+#include "server/generation_relay.h"
 #include "server/openai_format.h"
 
 namespace baleen {
@@ -116,10 +116,12 @@ std::variant<CompletionPlan, ApiError> Plan(const ServerContext& context, const 
     PromptPlan& encoded = std::get<PromptPlan>(prompt);
     if (static_cast<int64_t>(encoded.tokens.size()) >= context.scheduler.options().n_ctx || encoded.tokens.empty()) {
       const std::string param = params.prompts.size() > 1 ? "prompt[" + std::to_string(p) + "]" : "prompt";
-      if (encoded.tokens.empty()) return ApiError{.message = "the prompt is empty", .param = param, .code = "invalid_value"};
+      if (encoded.tokens.empty())
+        return ApiError{.message = "the prompt is empty", .param = param, .code = "invalid_value"};
       return ApiError{.kind = ErrorKind::kContextLength,
                       .message = "the prompt takes " + std::to_string(encoded.tokens.size()) +
-                                 " tokens; this model's context holds " + std::to_string(context.scheduler.options().n_ctx),
+                                 " tokens; this model's context holds " +
+                                 std::to_string(context.scheduler.options().n_ctx),
                       .param = param};
     }
     for (int i = 0; i < common.n; ++i) {
@@ -156,10 +158,15 @@ ojson ChoiceLogprobs(const Tokenizer& tokenizer, const GenerationRequest& reques
 // initializers inside co_await expressions, so none appear there.)
 class CompletionWriter {
  public:
-  CompletionWriter(const ServerContext& context, const CompletionParams& params, std::vector<GenerationRequest> requests,
-                   std::vector<std::string> echo_texts)
-      : context_(context), params_(params), requests_(std::move(requests)), texts_(std::move(echo_texts)),
-        results_(requests_.size()), id_(NewId("cmpl-")), created_(UnixNow()) {}
+  CompletionWriter(const ServerContext& context, const CompletionParams& params,
+                   std::vector<GenerationRequest> requests, std::vector<std::string> echo_texts)
+      : context_(context),
+        params_(params),
+        requests_(std::move(requests)),
+        texts_(std::move(echo_texts)),
+        results_(requests_.size()),
+        id_(NewId("cmpl-")),
+        created_(UnixNow()) {}
 
   size_t choices() const { return requests_.size(); }
   bool stream() const { return params_.common.stream; }
@@ -247,7 +254,7 @@ net::awaitable<void> ServeCompletions(ServerContext& context, HttpExchange& exch
   if (auto* error = std::get_if<ApiError>(&planned)) co_return co_await ReplyError(exchange, *error);
   CompletionPlan& plan = std::get<CompletionPlan>(planned);
   CompletionWriter writer(context, params, plan.requests, std::move(plan.echo_texts));
-  JobRelay relay(context, exchange, params.common.stream);
+  GenerationRelay relay(context, exchange, params.common.stream);
   const std::string_view count_param = params.common.n > 1 || params.prompts.size() == 1 ? "n" : "prompt";
   if (auto error = relay.Submit(std::move(plan.requests), count_param)) co_return co_await ReplyError(exchange, *error);
   if (writer.stream()) {

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/generate.h"
+#include "engine/generation/generate.h"
 #include "server/api_request.h"
 #include "server/http_server.h"
 #include "text/tokenizer/tokenizer.h"

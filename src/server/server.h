@@ -7,8 +7,8 @@
 #include <string>
 
 #include "base/status.h"
-#include "engine/loaded_model.h"
-#include "engine/scheduler.h"
+#include "engine/generation/loaded_model.h"
+#include "engine/scheduling/scheduler.h"
 #include "server/http_server.h"
 #include "server/server_context.h"
 

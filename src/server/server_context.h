@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/json_constraint.h"
-#include "engine/loaded_model.h"
-#include "engine/scheduler.h"
+#include "engine/sampling/json_constraint.h"
+#include "engine/generation/loaded_model.h"
+#include "engine/scheduling/scheduler.h"
 #include "server/api_request.h"
 #include "server/metrics.h"
 #include "text/chat_prompt_builder.h"

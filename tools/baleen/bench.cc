@@ -16,8 +16,8 @@
 #include "base/thread_pool.h"
 #include "bench/generation_bound.h"
 #include "bench/memory_bandwidth.h"
-#include "engine/sampler.h"
-#include "engine/session.h"
+#include "engine/sampling/sampler.h"
+#include "engine/generation/session.h"
 
 namespace baleen::cli {
 namespace {
@@ -117,7 +117,7 @@ Result<double> RunOnce(Session& session, int64_t depth, std::span<const int32_t>
 // server's scheduler does; tokens per second counts all of them.
 Result<double> RunBatchedOnce(std::vector<std::unique_ptr<Session>>& sessions, int64_t depth,
                               std::span<const int32_t> tokens) {
-  Model& model = sessions.front()->model();
+  ModelRunner& model = sessions.front()->model();
   std::vector<float> logits;
   for (auto& session : sessions) {
     session->Truncate(depth);

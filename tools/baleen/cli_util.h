@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "engine/loaded_model.h"
+#include "engine/generation/loaded_model.h"
 
 namespace baleen::cli {
 

@@ -8,7 +8,7 @@
 #include <random>
 
 #include "baleen/cli_util.h"
-#include "engine/stop_strings.h"
+#include "engine/sampling/stop_strings.h"
 
 namespace baleen::cli {
 

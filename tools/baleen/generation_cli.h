@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "baleen/cli_util.h"
-#include "engine/generate.h"
+#include "engine/generation/generate.h"
 #include "text/chat_prompt_builder.h"
 
 namespace baleen::cli {

@@ -11,8 +11,8 @@
 
 #include "baleen/cli_util.h"
 #include "baleen/commands.h"
-#include "engine/sampler.h"
-#include "engine/session.h"
+#include "engine/sampling/sampler.h"
+#include "engine/generation/session.h"
 
 namespace baleen::cli {
 namespace {

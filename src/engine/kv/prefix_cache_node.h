@@ -8,7 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/prefix_cache.h"
+#include "engine/kv/prefix_cache.h"
 
 namespace baleen {
 

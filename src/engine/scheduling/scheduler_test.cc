@@ -1,6 +1,6 @@
 // The scheduler on a tiny model: concurrent jobs give what they give alone, the queue limit, cancellation, prefix
 // reuse across requests and shutdown with work in flight.
-#include "engine/scheduler.h"
+#include "engine/scheduling/scheduler.h"
 
 #include <filesystem>
 #include <fstream>
@@ -11,7 +11,8 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/tiny_model_test_util.h"
+#include "engine/generation/tiny_model_test_util.h"
+#include "engine/scheduling/scheduler_test_util.h"
 
 namespace baleen {
 namespace {
@@ -35,20 +36,20 @@ class SchedulerTest : public testing::TinyDeepseekTest {
   }
 
   // Submits one job whose result lands in the returned future.
-  std::future<Result<GenerationResult>> SubmitOne(Scheduler& s, GenerationRequest r, std::shared_ptr<Job>* job = nullptr,
+  std::future<Result<GenerationResult>> SubmitOne(Scheduler& s, GenerationRequest r,
+                                                  std::shared_ptr<GenerationHandle>* job = nullptr,
                                                   DeltaCallback on_delta = nullptr, const std::string& tenant = "") {
     auto promise = std::make_shared<std::promise<Result<GenerationResult>>>();
-    JobCallbacks callbacks;
+    GenerationCallbacks callbacks;
     callbacks.on_delta = std::move(on_delta);
     callbacks.on_done = [promise](Result<GenerationResult> result) { promise->set_value(std::move(result)); };
-    std::vector<std::pair<GenerationRequest, JobCallbacks>> jobs;
+    std::vector<std::pair<GenerationRequest, GenerationCallbacks>> jobs;
     jobs.emplace_back(std::move(r), std::move(callbacks));
     auto handles = s.Submit(std::move(jobs), tenant);
     EXPECT_TRUE(handles.ok());
     if (job != nullptr && handles.ok()) *job = handles->front();
     return promise->get_future();
   }
-
 };
 
 TEST_F(SchedulerTest, ConcurrentJobsGiveWhatTheyGiveAlone) {
@@ -69,7 +70,7 @@ TEST_F(SchedulerTest, ConcurrentJobsGiveWhatTheyGiveAlone) {
 
 TEST_F(SchedulerTest, ARequestLargerThanTheQueueIsInvalidAndErrorsComeThroughOnDone) {
   Scheduler scheduler(*model_, *text_.tokenizer, {.n_slots = 1, .max_queue = 2, .n_ctx = 16, .n_batch = 512});
-  std::vector<std::pair<GenerationRequest, JobCallbacks>> three(3);
+  std::vector<std::pair<GenerationRequest, GenerationCallbacks>> three(3);
   // Three generations never fit a queue of two, even on an idle server: not "busy, retry", but a bad request.
   EXPECT_EQ(scheduler.Submit(std::move(three)).status().code(), StatusCode::kInvalidArgument);
   GenerationRequest too_long = Request(std::string(200, 'x'), 4, 1);
@@ -80,14 +81,14 @@ TEST_F(SchedulerTest, ARequestLargerThanTheQueueIsInvalidAndErrorsComeThroughOnD
 TEST_F(SchedulerTest, AFullQueueIsOverloadedAndACancelledJobFreesItsPlaceAtOnce) {
   Scheduler scheduler(*model_, *text_.tokenizer, {.n_slots = 1, .max_queue = 2, .n_ctx = 4096, .n_batch = 512});
   // One generation that runs until cancelled holds the only slot, so the next two wait in the queue.
-  std::shared_ptr<Job> runner, first_waiting;
+  std::shared_ptr<GenerationHandle> runner, first_waiting;
   GenerationRequest endless = Request("runs until cancelled", -1, 1);
   endless.ignore_eos = true;
   auto running = SubmitOne(scheduler, endless, &runner);
   while (scheduler.Stats().running == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   auto waiting1 = SubmitOne(scheduler, Request("waits", 4, 2), &first_waiting);
   auto waiting2 = SubmitOne(scheduler, Request("waits too", 4, 3));
-  std::vector<std::pair<GenerationRequest, JobCallbacks>> one(1);
+  std::vector<std::pair<GenerationRequest, GenerationCallbacks>> one(1);
   EXPECT_EQ(scheduler.Submit(std::move(one)).status().code(), StatusCode::kOverloaded);
   // Its client leaves: the place is free before the running generation ends, and the job ends as cancelled.
   first_waiting->Cancel();
@@ -102,7 +103,7 @@ TEST_F(SchedulerTest, AFullQueueIsOverloadedAndACancelledJobFreesItsPlaceAtOnce)
 
 TEST_F(SchedulerTest, CancelStopsAJobAndAFalseDeltaCallbackToo) {
   Scheduler scheduler(*model_, *text_.tokenizer, {.n_slots = 2, .max_queue = 8, .n_ctx = 128, .n_batch = 512});
-  std::shared_ptr<Job> job;
+  std::shared_ptr<GenerationHandle> job;
   auto cancelled = SubmitOne(scheduler, Request("cancel me", -1, 1), &job);
   job->Cancel();
   int calls = 0;
@@ -143,7 +144,8 @@ TEST_F(SchedulerTest, CachedPrefixesAreNeverSharedAcrossTenants) {
   // Room for every tenant's copy, so nothing is evicted.
   Scheduler scheduler(*model_, *text_.tokenizer,
                       {.n_slots = 1, .max_queue = 8, .n_ctx = 128, .n_batch = 512, .kv_tokens = 1024});
-  const GenerationRequest r = Request("a shared system prompt that both tenants send, long enough for two blocks", 2, 1);
+  const GenerationRequest r =
+      Request("a shared system prompt that both tenants send, long enough for two blocks", 2, 1);
   const int64_t reusable = ReusableTokens(static_cast<int64_t>(r.prompt.size()), static_cast<int64_t>(r.prompt.size()));
   ASSERT_GT(reusable, 0);
   ASSERT_TRUE(SubmitOne(scheduler, r, nullptr, nullptr, "alice").get().ok());
@@ -163,20 +165,8 @@ TEST_F(SchedulerTest, CachedPrefixesAreNeverSharedAcrossTenants) {
 TEST_F(SchedulerTest, StepsBatchTheRunningSequences) {
   Scheduler scheduler(*model_, *text_.tokenizer, {.n_slots = 4, .max_queue = 8, .n_ctx = 128, .n_batch = 64});
   std::vector<GenerationRequest> requests;
-  std::vector<std::future<Result<GenerationResult>>> futures;
   for (int i = 0; i < 4; ++i) requests.push_back(Request("batched request " + std::to_string(i), 12, 40 + i));
-  {
-    // Submitted together so they start together.
-    std::vector<std::pair<GenerationRequest, JobCallbacks>> jobs;
-    for (const auto& r : requests) {
-      auto promise = std::make_shared<std::promise<Result<GenerationResult>>>();
-      futures.push_back(promise->get_future());
-      JobCallbacks callbacks;
-      callbacks.on_done = [promise](Result<GenerationResult> result) { promise->set_value(std::move(result)); };
-      jobs.emplace_back(r, std::move(callbacks));
-    }
-    ASSERT_TRUE(scheduler.Submit(std::move(jobs)).ok());
-  }
+  std::vector<std::future<Result<GenerationResult>>> futures = testing::SubmitTogether(scheduler, requests);
   for (size_t i = 0; i < futures.size(); ++i) {
     Result<GenerationResult> result = futures[i].get();
     ASSERT_TRUE(result.ok());
@@ -196,9 +186,9 @@ TEST_F(SchedulerTest, ALongPromptDoesNotStallDecoding) {
   ASSERT_GT(long_request.prompt.size(), 80u);
   auto long_prefilling = std::make_shared<std::atomic<bool>>(true);
   auto short_done_while_prefilling = std::make_shared<std::atomic<bool>>(false);
-  std::vector<std::pair<GenerationRequest, JobCallbacks>> jobs;
+  std::vector<std::pair<GenerationRequest, GenerationCallbacks>> jobs;
   auto short_promise = std::make_shared<std::promise<void>>(), long_promise = std::make_shared<std::promise<void>>();
-  JobCallbacks short_callbacks, long_callbacks;
+  GenerationCallbacks short_callbacks, long_callbacks;
   short_callbacks.on_done = [=](Result<GenerationResult> r) {
     EXPECT_TRUE(r.ok());
     short_done_while_prefilling->store(long_prefilling->load());
@@ -220,8 +210,9 @@ TEST_F(SchedulerTest, ALongPromptDoesNotStallDecoding) {
 // A cache too small for every running sequence: the newest is preempted, resumes later, and still gives what it
 // gives alone; nothing fails.
 TEST_F(SchedulerTest, OutOfCacheMemoryPreemptsAndRecomputes) {
-  Scheduler scheduler(*model_, *text_.tokenizer,
-                      {.n_slots = 3, .max_queue = 8, .n_ctx = 64, .n_batch = 16, .kv_tokens = 80, .prefix_cache = false});
+  Scheduler scheduler(
+      *model_, *text_.tokenizer,
+      {.n_slots = 3, .max_queue = 8, .n_ctx = 64, .n_batch = 16, .kv_tokens = 80, .prefix_cache = false});
   std::vector<GenerationRequest> requests;
   std::vector<std::future<Result<GenerationResult>>> futures;
   for (int i = 0; i < 3; ++i) {
@@ -243,10 +234,12 @@ TEST_F(SchedulerTest, OutOfCacheMemoryPreemptsAndRecomputes) {
 
 // More distinct prompts than the cache holds: least recently used prefixes are evicted, requests never fail.
 TEST_F(SchedulerTest, ThePrefixCacheEvictsWhenMemoryIsNeeded) {
-  Scheduler scheduler(*model_, *text_.tokenizer, {.n_slots = 1, .max_queue = 8, .n_ctx = 64, .n_batch = 64, .kv_tokens = 64});
+  Scheduler scheduler(*model_, *text_.tokenizer,
+                      {.n_slots = 1, .max_queue = 8, .n_ctx = 64, .n_batch = 64, .kv_tokens = 64});
   for (int i = 0; i < 6; ++i) {
     Result<GenerationResult> r =
-        SubmitOne(scheduler, Request("distinct prompt number " + std::to_string(i) + " with some more words", 3, i)).get();
+        SubmitOne(scheduler, Request("distinct prompt number " + std::to_string(i) + " with some more words", 3, i))
+            .get();
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }
   const SchedulerStats stats = scheduler.Stats();
@@ -312,7 +305,7 @@ TEST_F(SchedulerTest, AMixedLoadEndsCleanAndLeaksNoBlock) {
   std::mt19937 rng(7);
   struct Submitted {
     GenerationRequest request;
-    std::shared_ptr<Job> job;
+    std::shared_ptr<GenerationHandle> job;
     std::future<Result<GenerationResult>> result;
     std::shared_ptr<std::atomic<int>> done_calls;
   };
@@ -326,11 +319,11 @@ TEST_F(SchedulerTest, AMixedLoadEndsCleanAndLeaksNoBlock) {
     if (r.prompt_logprobs) r.top_logprobs = 1;
     auto promise = std::make_shared<std::promise<Result<GenerationResult>>>();
     auto calls = std::make_shared<std::atomic<int>>(0);
-    JobCallbacks callbacks;
+    GenerationCallbacks callbacks;
     callbacks.on_done = [promise, calls](Result<GenerationResult> result) {
       if (calls->fetch_add(1) == 0) promise->set_value(std::move(result));
     };
-    std::vector<std::pair<GenerationRequest, JobCallbacks>> jobs;
+    std::vector<std::pair<GenerationRequest, GenerationCallbacks>> jobs;
     jobs.emplace_back(r, std::move(callbacks));
     auto handles = scheduler.Submit(std::move(jobs), "tenant" + std::to_string(i % 3));
     ASSERT_TRUE(handles.ok());
@@ -365,7 +358,7 @@ TEST_F(SchedulerTest, ShutdownFinishesEveryJobAsCancelled) {
   scheduler->Shutdown();
   EXPECT_EQ(running.get()->finish, FinishReason::kCancelled);
   EXPECT_EQ(waiting.get()->finish, FinishReason::kCancelled);
-  std::vector<std::pair<GenerationRequest, JobCallbacks>> late(1);
+  std::vector<std::pair<GenerationRequest, GenerationCallbacks>> late(1);
   EXPECT_FALSE(scheduler->Submit(std::move(late)).ok());
 }
 

@@ -18,8 +18,8 @@
 #include "base/private_dir.h"
 #include "base/sha256.h"
 #include "base/unique_fd.h"
-#include "engine/prefix_cache.h"
-#include "engine/prefix_cache_node.h"
+#include "engine/kv/prefix_cache.h"
+#include "engine/kv/prefix_cache_node.h"
 
 namespace baleen {
 

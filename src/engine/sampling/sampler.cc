@@ -1,5 +1,5 @@
 // Token sampler: the pipeline documented in sampler.h, plus the seeded PRNG. Engine layer.
-#include "engine/sampler.h"
+#include "engine/sampling/sampler.h"
 
 #include <algorithm>
 #include <array>

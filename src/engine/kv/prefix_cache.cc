@@ -1,13 +1,13 @@
 // PrefixCache: the per-tenant block tries and LRU eviction over their leaves (the --cache-dir file is in
 // prefix_cache_file.cc). Engine layer.
-#include "engine/prefix_cache.h"
+#include "engine/kv/prefix_cache.h"
 
 #include <algorithm>
 #include <unordered_map>
 #include <utility>
 
 #include "base/check.h"
-#include "engine/prefix_cache_node.h"
+#include "engine/kv/prefix_cache_node.h"
 
 namespace baleen {
 

@@ -8,17 +8,17 @@
 #include <vector>
 
 #include "base/status.h"
-#include "models/model.h"
+#include "models/model_runner.h"
 
 namespace baleen {
 
 class Session {
  public:
   // A sequence with a private cache of n_ctx positions.
-  Session(Model& model, int64_t n_ctx, int64_t n_batch);
+  Session(ModelRunner& model, int64_t n_ctx, int64_t n_batch);
   // A sequence whose cache is a block table into a shared pool (the scheduler's); whoever owns the blocks gives the
   // cache blocks for new positions before they are evaluated.
-  Session(Model& model, std::unique_ptr<KvCache> cache, int64_t n_batch);
+  Session(ModelRunner& model, std::unique_ptr<KvCache> cache, int64_t n_batch);
 
   // Evaluates `tokens` after those already cached. With logits != nullptr, fills it with vocab_size floats per
   // token (LogitsFor::kAll) or for the last token only (kLast).
@@ -28,7 +28,7 @@ class Session {
   // Length of the common prefix of the cached tokens and `tokens` (what a new prompt can reuse).
   int64_t CommonPrefix(std::span<const int32_t> tokens) const;
 
-  // For a batched forward (Model::ForwardBatch): `tokens` evaluated after the cached ones; Commit records them once
+  // For a batched forward (ModelRunner::ForwardBatch): `tokens` evaluated after the cached ones; Commit records them once
   // the forward has written them.
   SequenceChunk Chunk(std::span<const int32_t> tokens, LogitsFor which) {
     return {tokens, static_cast<int64_t>(tokens_.size()), cache_.get(), which};
@@ -41,11 +41,11 @@ class Session {
   const std::vector<int32_t>& tokens() const { return tokens_; }
   int64_t n_ctx() const { return cache_->n_ctx(); }
   int64_t n_batch() const { return n_batch_; }
-  Model& model() { return model_; }
+  ModelRunner& model() { return model_; }
   uint64_t cache_bytes() const { return cache_->bytes(); }
 
  private:
-  Model& model_;
+  ModelRunner& model_;
   std::unique_ptr<KvCache> cache_;
   int64_t n_batch_;
   std::vector<int32_t> tokens_;

@@ -1,6 +1,6 @@
 // JSON mode: the byte recognizer on valid and invalid documents and against nlohmann::json, logit masking on a tiny
 // and on the DeepSeek-V3 vocabulary, and constrained decoding from random logits always ending in a valid object.
-#include "engine/json_constraint.h"
+#include "engine/sampling/json_constraint.h"
 
 #include <algorithm>
 #include <array>

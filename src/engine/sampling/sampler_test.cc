@@ -1,5 +1,5 @@
 // Tests for the sampler: PRNG reference vectors, greedy, seeded determinism, distributions, truncation, penalties.
-#include "engine/sampler.h"
+#include "engine/sampling/sampler.h"
 
 #include <gtest/gtest.h>
 

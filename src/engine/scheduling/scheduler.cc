@@ -1,15 +1,15 @@
-// The engine thread: admit waiting jobs while the paged cache has room, then run one batched forward pass over every
-// running generation (decodes first, then prompt chunks within the step's token budget), preempting the newest
-// sequence when blocks run out, and hand each generation its logits.
-#include "engine/scheduler.h"
+// The engine thread: admit waiting generations while the paged cache has room, then run one batched forward pass over
+// every running generation (decodes first, then prompt chunks within the step's token budget), preempting the newest
+// when blocks run out, and hand each generation its logits.
+#include "engine/scheduling/scheduler.h"
 
 #include <algorithm>
 #include <cstdio>
 
 namespace baleen {
 
-struct Scheduler::Sequence {
-  std::shared_ptr<Job> job;
+struct Scheduler::Admitted {
+  std::shared_ptr<GenerationHandle> handle;
   std::unique_ptr<Session> session;
   std::unique_ptr<Generation> generation;
   uint64_t order = 0;  // admission order: the newest is preempted first
@@ -27,7 +27,7 @@ int64_t PoolBlocks(const SchedulerOptions& o) {
 
 }  // namespace
 
-Scheduler::Scheduler(Model& model, const Tokenizer& tokenizer, const SchedulerOptions& options)
+Scheduler::Scheduler(ModelRunner& model, const Tokenizer& tokenizer, const SchedulerOptions& options)
     : model_(model),
       tokenizer_(tokenizer),
       options_(options),
@@ -41,26 +41,27 @@ Scheduler::Scheduler(Model& model, const Tokenizer& tokenizer, const SchedulerOp
 
 Scheduler::~Scheduler() { Shutdown(); }
 
-Result<std::vector<std::shared_ptr<Job>>> Scheduler::Submit(
-    std::vector<std::pair<GenerationRequest, JobCallbacks>> jobs, const std::string& tenant) {
-  std::vector<std::shared_ptr<Job>> handles;
+Result<std::vector<std::shared_ptr<GenerationHandle>>> Scheduler::Submit(
+    std::vector<std::pair<GenerationRequest, GenerationCallbacks>> generations, const std::string& tenant) {
+  std::vector<std::shared_ptr<GenerationHandle>> handles;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return Unavailable("the server is shutting down");
     const auto limit = static_cast<size_t>(options_.max_queue);
     // A request larger than the whole queue would be refused forever: that is the request's fault, not the load's.
-    if (jobs.size() > limit) {
-      return InvalidArgument(std::to_string(jobs.size()) + " generations in one request exceed the queue's limit of " +
-                             std::to_string(limit));
+    if (generations.size() > limit) {
+      return InvalidArgument(std::to_string(generations.size()) +
+                             " generations in one request exceed the queue's limit of " + std::to_string(limit));
     }
     // Jobs cancelled while queued (their client left) no longer count, though the engine thread drops them later.
     const size_t waiting = LiveQueuedLocked();
-    if (waiting + jobs.size() > limit) {
+    if (waiting + generations.size() > limit) {
       return Overloaded("too many requests are waiting (" + std::to_string(waiting) + " queued, limit " +
                         std::to_string(limit) + ")");
     }
-    for (auto& [request, callbacks] : jobs) {
-      handles.push_back(std::shared_ptr<Job>(new Job(std::move(request), std::move(callbacks), tenant)));
+    for (auto& [request, callbacks] : generations) {
+      handles.push_back(
+          std::shared_ptr<GenerationHandle>(new GenerationHandle(std::move(request), std::move(callbacks), tenant)));
       queue_.push_back(handles.back());
     }
   }
@@ -73,7 +74,7 @@ void Scheduler::Shutdown() {
     std::lock_guard lock(mutex_);
     if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
-    for (auto& job : queue_) job->Cancel();
+    for (auto& handle : queue_) handle->Cancel();
   }
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();
@@ -92,13 +93,14 @@ SchedulerStats Scheduler::Stats() const {
 
 size_t Scheduler::LiveQueuedLocked() const {
   return static_cast<size_t>(
-      std::count_if(queue_.begin(), queue_.end(), [](const std::shared_ptr<Job>& job) { return !job->cancelled(); }));
+      std::count_if(queue_.begin(), queue_.end(),
+                    [](const std::shared_ptr<GenerationHandle>& handle) { return !handle->cancelled(); }));
 }
 
 // Jobs whose client left while they waited end now, not when a slot frees up: their requests are already gone, and
 // a long generation ahead of them must not hold their memory (Submit already stopped counting them).
 void Scheduler::DropCancelledQueued() {
-  std::vector<std::shared_ptr<Job>> dropped;
+  std::vector<std::shared_ptr<GenerationHandle>> dropped;
   {
     std::lock_guard lock(mutex_);
     for (auto it = queue_.begin(); it != queue_.end();) {
@@ -110,11 +112,11 @@ void Scheduler::DropCancelledQueued() {
       }
     }
   }
-  for (const std::shared_ptr<Job>& job : dropped) {
+  for (const std::shared_ptr<GenerationHandle>& handle : dropped) {
     GenerationResult result;
     result.finish = FinishReason::kCancelled;
-    result.prompt_tokens = static_cast<int64_t>(job->request_.prompt.size());
-    if (job->callbacks_.on_done) job->callbacks_.on_done(std::move(result));
+    result.prompt_tokens = static_cast<int64_t>(handle->request_.prompt.size());
+    if (handle->callbacks_.on_done) handle->callbacks_.on_done(std::move(result));
   }
 }
 
@@ -133,8 +135,8 @@ void Scheduler::Run() {
       stopping = stopping_;
     }
     if (stopping) {
-      for (auto& seq : running_) seq->job->Cancel();
-      for (auto& seq : preempted_) seq->job->Cancel();
+      for (auto& seq : running_) seq->handle->Cancel();
+      for (auto& seq : preempted_) seq->handle->Cancel();
     }
     StepAll();
     PublishStats();
@@ -162,13 +164,13 @@ void Scheduler::AdmitWaiting() {
   }
   if (!preempted_.empty()) return;
   while (static_cast<int>(running_.size()) < options_.n_slots) {
-    std::shared_ptr<Job> job;
+    std::shared_ptr<GenerationHandle> handle;
     {
       std::lock_guard lock(mutex_);
       if (queue_.empty()) return;
-      job = queue_.front();
+      handle = queue_.front();
     }
-    std::unique_ptr<Sequence> seq = Start(job);
+    std::unique_ptr<Admitted> seq = Start(handle);
     {
       std::lock_guard lock(mutex_);
       queue_.pop_front();
@@ -181,17 +183,18 @@ void Scheduler::AdmitWaiting() {
   }
 }
 
-// Creates the generation (request errors end the job here) with no cache blocks yet.
-std::unique_ptr<Scheduler::Sequence> Scheduler::Start(std::shared_ptr<Job> job) {
-  auto seq = std::make_unique<Sequence>();
-  seq->job = std::move(job);
-  if (seq->job->callbacks_.on_start) seq->job->callbacks_.on_start();
+// Creates the generation (request errors end it here) with no cache blocks yet.
+std::unique_ptr<Scheduler::Admitted> Scheduler::Start(std::shared_ptr<GenerationHandle> handle) {
+  auto seq = std::make_unique<Admitted>();
+  seq->handle = std::move(handle);
+  if (seq->handle->callbacks_.on_start) seq->handle->callbacks_.on_start();
   seq->session = std::make_unique<Session>(model_, std::make_unique<KvCache>(*pool_, options_.n_ctx), options_.n_batch);
-  Result<std::unique_ptr<Generation>> g = Generation::Start(*seq->session, tokenizer_, std::move(seq->job->request_));
+  Result<std::unique_ptr<Generation>> g =
+      Generation::Start(*seq->session, tokenizer_, std::move(seq->handle->request_));
   Status status = g.status();
   if (g.ok()) seq->generation = std::move(g).value();
   if (!status.ok()) {
-    if (seq->job->callbacks_.on_done) seq->job->callbacks_.on_done(status);
+    if (seq->handle->callbacks_.on_done) seq->handle->callbacks_.on_done(status);
     return nullptr;
   }
   return seq;
@@ -199,7 +202,7 @@ std::unique_ptr<Scheduler::Sequence> Scheduler::Start(std::shared_ptr<Job> job) 
 
 // Reuses the tenant's cached prefix, then admits the sequence if the blocks for the rest of its context are free
 // (counting those only the prefix cache holds) beyond what running prompts still need.
-bool Scheduler::TryAdmit(std::unique_ptr<Sequence>& seq) {
+bool Scheduler::TryAdmit(std::unique_ptr<Admitted>& seq) {
   Generation& g = *seq->generation;
   const std::vector<int32_t>& context = g.context();
   const auto n = static_cast<int64_t>(context.size());
@@ -207,7 +210,7 @@ bool Scheduler::TryAdmit(std::unique_ptr<Sequence>& seq) {
   const bool first_admission = seq->order == 0;
   if (options_.prefix_cache && !g.request().prompt_logprobs) {
     // Whole blocks only, and never the last token: its logits are needed.
-    matched = prefix_.Match(seq->job->tenant_, context, (n - 1) / kKvBlockTokens);
+    matched = prefix_.Match(seq->handle->tenant_, context, (n - 1) / kKvBlockTokens);
   }
   const int64_t need = BlocksFor(n) - static_cast<int64_t>(matched.size());
   const int64_t available = allocator_.free_blocks() + prefix_.evictable_blocks() - BlocksStillNeeded();
@@ -235,7 +238,7 @@ std::optional<int32_t> Scheduler::AllocateBlock() {
   return allocator_.Allocate();
 }
 
-bool Scheduler::EnsureBlocks(Sequence& seq, int64_t positions) {
+bool Scheduler::EnsureBlocks(Admitted& seq, int64_t positions) {
   KvCache& cache = seq.session->cache();
   std::vector<int32_t> blocks = cache.blocks();
   bool ok = true;
@@ -251,19 +254,19 @@ bool Scheduler::EnsureBlocks(Sequence& seq, int64_t positions) {
   return ok;
 }
 
-void Scheduler::ReleaseBlocks(Sequence& seq) {
+void Scheduler::ReleaseBlocks(Admitted& seq) {
   for (int32_t b : seq.session->cache().blocks()) allocator_.Unref(b);
   seq.session->cache().set_blocks({});
   seq.session->Restore({});
 }
 
 // Frees the sequence's blocks (what it computed stays reusable through the prefix cache) and queues it to resume.
-void Scheduler::Preempt(Sequence& seq) {
+void Scheduler::Preempt(Admitted& seq) {
   OfferPrefix(seq);
   ReleaseBlocks(seq);
   seq.generation->Rewind(0);
   auto it = std::find_if(running_.begin(), running_.end(), [&](const auto& p) { return p.get() == &seq; });
-  std::unique_ptr<Sequence> owned = std::move(*it);
+  std::unique_ptr<Admitted> owned = std::move(*it);
   running_.erase(it);
   auto at = std::find_if(preempted_.begin(), preempted_.end(), [&](const auto& p) { return p->order > owned->order; });
   preempted_.insert(at, std::move(owned));
@@ -271,8 +274,8 @@ void Scheduler::Preempt(Sequence& seq) {
   ++stats_.preemptions;
 }
 
-void Scheduler::OfferPrefix(Sequence& seq) {
-  if (options_.prefix_cache) prefix_.Insert(seq.job->tenant_, seq.session->tokens(), seq.session->cache().blocks());
+void Scheduler::OfferPrefix(Admitted& seq) {
+  if (options_.prefix_cache) prefix_.Insert(seq.handle->tenant_, seq.session->tokens(), seq.session->cache().blocks());
 }
 
 // One engine step: end what was cancelled, plan which sequences run and on which tokens, run them in one forward
@@ -287,22 +290,22 @@ void Scheduler::StepAll() {
   ApplyStep(plan, status, logits);
 }
 
-// Cancelled jobs end without a forward pass, running or preempted.
+// Cancelled generations end without a forward pass, running or preempted.
 void Scheduler::EndCancelled() {
   for (size_t i = 0; i < running_.size();) {
-    Sequence& seq = *running_[i];
-    if (seq.job->cancelled()) seq.generation->Cancel();
-    if (seq.generation->FinishIfCancelled(seq.job->callbacks_.on_delta)) {
+    Admitted& seq = *running_[i];
+    if (seq.handle->cancelled()) seq.generation->Cancel();
+    if (seq.generation->FinishIfCancelled(seq.handle->callbacks_.on_delta)) {
       Release(seq, seq.generation->TakeResult());
       continue;
     }
     ++i;
   }
-  while (!preempted_.empty() && preempted_.front()->job->cancelled()) {
-    std::unique_ptr<Sequence> seq = std::move(preempted_.front());
+  while (!preempted_.empty() && preempted_.front()->handle->cancelled()) {
+    std::unique_ptr<Admitted> seq = std::move(preempted_.front());
     preempted_.pop_front();
     seq->generation->Cancel();
-    seq->generation->FinishIfCancelled(seq->job->callbacks_.on_delta);
+    seq->generation->FinishIfCancelled(seq->handle->callbacks_.on_delta);
     running_.push_back(std::move(seq));
     Release(*running_.back(), running_.back()->generation->TakeResult());
   }
@@ -312,7 +315,7 @@ void Scheduler::EndCancelled() {
 // the token budget, each with the cache blocks its tokens need; when blocks run out, the newest sequence not in this
 // step is preempted (possibly the one being planned).
 Scheduler::StepPlan Scheduler::PlanStep() {
-  std::vector<Sequence*> order;
+  std::vector<Admitted*> order;
   for (auto& seq : running_) {
     if (seq->generation->pending() == 1) order.push_back(seq.get());
   }
@@ -321,18 +324,18 @@ Scheduler::StepPlan Scheduler::PlanStep() {
   }
   StepPlan plan;
   int64_t budget = std::max<int64_t>(options_.n_batch, static_cast<int64_t>(order.size()));
-  std::vector<Sequence*> preempted_now;
-  const auto preempted = [&](Sequence* seq) {
+  std::vector<Admitted*> preempted_now;
+  const auto preempted = [&](Admitted* seq) {
     return std::find(preempted_now.begin(), preempted_now.end(), seq) != preempted_now.end();
   };
-  for (Sequence* seq : order) {
+  for (Admitted* seq : order) {
     if (budget <= 0) break;
     if (preempted(seq)) continue;
     const StepInput input = seq->generation->NextInput(budget);
     if (input.tokens.empty()) continue;
     const int64_t end = static_cast<int64_t>(seq->session->tokens().size() + input.tokens.size());
     while (!EnsureBlocks(*seq, end)) {
-      Sequence* victim = nullptr;
+      Admitted* victim = nullptr;
       for (auto it = running_.rbegin(); it != running_.rend() && victim == nullptr; ++it) {
         if (std::find(plan.sequences.begin(), plan.sequences.end(), it->get()) == plan.sequences.end()) {
           victim = it->get();
@@ -359,7 +362,7 @@ void Scheduler::ApplyStep(const StepPlan& plan, const Status& status, std::span<
   size_t row = 0;
   int64_t tokens = 0;
   for (size_t i = 0; i < plan.sequences.size(); ++i) {
-    Sequence& seq = *plan.sequences[i];
+    Admitted& seq = *plan.sequences[i];
     if (!status.ok()) {
       Release(seq, status);
       continue;
@@ -370,9 +373,9 @@ void Scheduler::ApplyStep(const StepPlan& plan, const Status& status, std::span<
     seq.session->Commit(c.tokens);
     tokens += static_cast<int64_t>(c.tokens.size());
     seq.generation->Accept(logits.subspan(row * vocab, rows * vocab), static_cast<int64_t>(c.tokens.size()),
-                           seq.job->callbacks_.on_delta);
+                           seq.handle->callbacks_.on_delta);
     row += rows;
-    if (seq.job->callbacks_.on_step) seq.job->callbacks_.on_step(*seq.generation);
+    if (seq.handle->callbacks_.on_step) seq.handle->callbacks_.on_step(*seq.generation);
     if (was_prefilling && !seq.generation->prefilling()) OfferPrefix(seq);  // the prompt is reusable from now on
     if (seq.generation->done()) Release(seq, seq.generation->TakeResult());
   }
@@ -383,13 +386,13 @@ void Scheduler::ApplyStep(const StepPlan& plan, const Status& status, std::span<
   stats_.last_batch_sequences = static_cast<int>(plan.sequences.size());
 }
 
-void Scheduler::Release(Sequence& seq, Result<GenerationResult> result) {
+void Scheduler::Release(Admitted& seq, Result<GenerationResult> result) {
   if (result.ok()) OfferPrefix(seq);
   ReleaseBlocks(seq);
   auto it = std::find_if(running_.begin(), running_.end(), [&](const auto& p) { return p.get() == &seq; });
-  std::unique_ptr<Sequence> owned = std::move(*it);
+  std::unique_ptr<Admitted> owned = std::move(*it);
   running_.erase(it);
-  if (owned->job->callbacks_.on_done) owned->job->callbacks_.on_done(std::move(result));
+  if (owned->handle->callbacks_.on_done) owned->handle->callbacks_.on_done(std::move(result));
 }
 
 void Scheduler::RestoreCache() {

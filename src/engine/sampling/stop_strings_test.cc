@@ -1,5 +1,5 @@
 // Tests for StopStringMatcher: whole and split pushes, several stops, hold-back and Flush, against a reference.
-#include "engine/stop_strings.h"
+#include "engine/sampling/stop_strings.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // StopStringMatcher: earliest-match search over the held-back tail plus new text. Engine layer.
-#include "engine/stop_strings.h"
+#include "engine/sampling/stop_strings.h"
 
 #include <algorithm>
 #include <utility>

@@ -1,13 +1,13 @@
 // The decode loop, one step at a time. Text passes token → UTF-8 (StreamDecoder) → stop strings → reasoning/answer
 // split, so a stop string is never emitted and a marker split across tokens is still recognized.
-#include "engine/generate.h"
+#include "engine/generation/generate.h"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <optional>
 
-#include "engine/stop_strings.h"
+#include "engine/sampling/stop_strings.h"
 #include "text/tokenizer/detokenizer.h"
 
 namespace baleen {

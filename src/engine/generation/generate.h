@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "base/status.h"
-#include "engine/json_constraint.h"
-#include "engine/sampler.h"
-#include "engine/session.h"
+#include "engine/sampling/json_constraint.h"
+#include "engine/sampling/sampler.h"
+#include "engine/generation/session.h"
 #include "text/output/output_parser.h"
 #include "text/tokenizer/tokenizer.h"
 

@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/loaded_model.h"
-#include "engine/session.h"
+#include "engine/generation/loaded_model.h"
+#include "engine/generation/session.h"
 #include "formats/gguf/gguf_test_util.h"
 #include "formats/testing/tiny_models.h"
 

@@ -1,5 +1,5 @@
 // JsonRecognizer's pushdown automaton, the token byte table and logit masking for JSON mode. Engine layer.
-#include "engine/json_constraint.h"
+#include "engine/sampling/json_constraint.h"
 
 #include <algorithm>
 #include <array>

@@ -1,6 +1,6 @@
 // Model opening and context sizing. Weights stay in the file mapping; pre-faulting them (with a progress bar)
 // only moves the page-in cost from the first token to the load.
-#include "engine/loaded_model.h"
+#include "engine/generation/loaded_model.h"
 
 #include "base/sha256.h"
 

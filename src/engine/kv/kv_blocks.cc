@@ -1,5 +1,5 @@
 // BlockAllocator: refcounts and the free list of the paged KV pool's blocks. Engine layer.
-#include "engine/kv_blocks.h"
+#include "engine/kv/kv_blocks.h"
 
 #include "base/check.h"
 

@@ -11,7 +11,7 @@
 #include <optional>
 #include <vector>
 
-#include "engine/generate.h"
+#include "engine/generation/generate.h"
 #include "server/api_request.h"
 #include "server/http_server.h"
 #include "server/server_context.h"
@@ -25,10 +25,10 @@ struct ChoiceEvent {
   std::optional<Result<GenerationResult>> done;  // set on the choice's last event
 };
 
-class JobRelay {
+class GenerationRelay {
  public:
-  JobRelay(ServerContext& context, HttpExchange& exchange, bool keep_alive_comments);
-  ~JobRelay();  // cancels whatever still runs
+  GenerationRelay(ServerContext& context, HttpExchange& exchange, bool keep_alive_comments);
+  ~GenerationRelay();  // cancels whatever still runs
 
   // Queues the generations: a 429 when the queue has no room now, a 400 naming `count_param` (the field that made
   // them so many: "n" or "prompt") when they are more than the whole queue holds, a 503 while shutting down.
@@ -43,7 +43,7 @@ class JobRelay {
   HttpExchange& exchange_;
   bool keep_alive_comments_;
   std::shared_ptr<Mailbox> mailbox_;
-  std::vector<std::shared_ptr<Job>> jobs_;
+  std::vector<std::shared_ptr<GenerationHandle>> handles_;
   size_t remaining_ = 0;
   std::chrono::steady_clock::time_point last_send_;
 };

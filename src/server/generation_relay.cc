@@ -1,5 +1,5 @@
 // Engine-thread callbacks fill a mailbox; the connection coroutine empties it when notified.
-#include "server/job_relay.h"
+#include "server/generation_relay.h"
 
 #include <deque>
 #include <mutex>
@@ -26,7 +26,7 @@ const char* FinishLabel(const Result<GenerationResult>& result) {
 
 }  // namespace
 
-struct JobRelay::Mailbox {
+struct GenerationRelay::Mailbox {
   std::mutex mutex;
   std::deque<ChoiceEvent> events;
   HttpExchange::Notifier notifier;
@@ -48,7 +48,7 @@ struct ChoiceTap {
   size_t tokens_seen = 0, logprobs_sent = 0;
 };
 
-JobRelay::JobRelay(ServerContext& context, HttpExchange& exchange, bool keep_alive_comments)
+GenerationRelay::GenerationRelay(ServerContext& context, HttpExchange& exchange, bool keep_alive_comments)
     : context_(context),
       exchange_(exchange),
       keep_alive_comments_(keep_alive_comments),
@@ -57,12 +57,12 @@ JobRelay::JobRelay(ServerContext& context, HttpExchange& exchange, bool keep_ali
   mailbox_->notifier = exchange.notifier();
 }
 
-JobRelay::~JobRelay() {
-  for (auto& job : jobs_) job->Cancel();  // no-op for finished ones
+GenerationRelay::~GenerationRelay() {
+  for (auto& job : handles_) job->Cancel();  // no-op for finished ones
 }
 
-std::optional<ApiError> JobRelay::Submit(std::vector<GenerationRequest> requests, std::string_view count_param) {
-  std::vector<std::pair<GenerationRequest, JobCallbacks>> jobs;
+std::optional<ApiError> GenerationRelay::Submit(std::vector<GenerationRequest> requests, std::string_view count_param) {
+  std::vector<std::pair<GenerationRequest, GenerationCallbacks>> jobs;
   Metrics* metrics = &context_.metrics;
   const Clock::time_point arrival = Clock::now();
   for (size_t i = 0; i < requests.size(); ++i) {
@@ -70,7 +70,7 @@ std::optional<ApiError> JobRelay::Submit(std::vector<GenerationRequest> requests
     tap->index = static_cast<int>(i);
     tap->arrival = arrival;
     std::shared_ptr<Mailbox> mailbox = mailbox_;
-    JobCallbacks callbacks;
+    GenerationCallbacks callbacks;
     callbacks.on_start = [tap, metrics] { metrics->queue_time.Observe(Since(tap->arrival)); };
     callbacks.on_delta = [tap](const OutputDelta& delta) {
       Append(delta, tap->pending);
@@ -112,7 +112,8 @@ std::optional<ApiError> JobRelay::Submit(std::vector<GenerationRequest> requests
     };
     jobs.emplace_back(std::move(requests[i]), std::move(callbacks));
   }
-  Result<std::vector<std::shared_ptr<Job>>> handles = context_.scheduler.Submit(std::move(jobs), exchange_.principal());
+  Result<std::vector<std::shared_ptr<GenerationHandle>>> handles =
+      context_.scheduler.Submit(std::move(jobs), exchange_.principal());
   if (!handles.ok()) {
     ApiError error = ErrorFromStatus(handles.status(), std::string(count_param));
     if (error.kind == ErrorKind::kBusy) error.message += "; retry shortly";
@@ -121,12 +122,12 @@ std::optional<ApiError> JobRelay::Submit(std::vector<GenerationRequest> requests
     }
     return error;
   }
-  jobs_ = std::move(handles).value();
-  remaining_ = jobs_.size();
+  handles_ = std::move(handles).value();
+  remaining_ = handles_.size();
   return std::nullopt;
 }
 
-net::awaitable<std::vector<ChoiceEvent>> JobRelay::Next() {
+net::awaitable<std::vector<ChoiceEvent>> GenerationRelay::Next() {
   std::vector<ChoiceEvent> events;
   while (events.empty() && !finished()) {
     {
@@ -139,7 +140,7 @@ net::awaitable<std::vector<ChoiceEvent>> JobRelay::Next() {
     if (!events.empty()) break;
     const HttpExchange::WaitResult wait = co_await exchange_.Wait(kKeepAliveEvery);
     if (wait == HttpExchange::WaitResult::kClientGone) {
-      for (auto& job : jobs_) job->Cancel();
+      for (auto& job : handles_) job->Cancel();
       co_return events;
     }
     if (wait == HttpExchange::WaitResult::kTimeout && keep_alive_comments_ &&

@@ -1,15 +1,15 @@
 // Chunked evaluation over one cache.
-#include "engine/session.h"
+#include "engine/generation/session.h"
 
 #include <algorithm>
 #include <string>
 
 namespace baleen {
 
-Session::Session(Model& model, int64_t n_ctx, int64_t n_batch)
+Session::Session(ModelRunner& model, int64_t n_ctx, int64_t n_batch)
     : model_(model), cache_(model.NewCache(n_ctx)), n_batch_(std::max<int64_t>(1, n_batch)) {}
 
-Session::Session(Model& model, std::unique_ptr<KvCache> cache, int64_t n_batch)
+Session::Session(ModelRunner& model, std::unique_ptr<KvCache> cache, int64_t n_batch)
     : model_(model), cache_(std::move(cache)), n_batch_(std::max<int64_t>(1, n_batch)) {}
 
 Status Session::Append(std::span<const int32_t> tokens, LogitsFor which, std::vector<float>* logits) {

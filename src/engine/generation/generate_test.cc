@@ -1,12 +1,12 @@
 // The generation loop on a tiny model: determinism, limits, stop strings, EOS, cancellation, prefix reuse and the
 // end of the context.
-#include "engine/generate.h"
+#include "engine/generation/generate.h"
 
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "engine/tiny_model_test_util.h"
+#include "engine/generation/tiny_model_test_util.h"
 
 namespace baleen {
 namespace {

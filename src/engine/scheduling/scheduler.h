@@ -2,8 +2,8 @@
 // token for each decoding sequence plus chunks of waiting prompts, within a token budget, so a long prompt never
 // stalls the decodes), over a paged KV cache shared by all sequences. Engine layer; the server submits here.
 //
-// Memory: the cache is a pool of fixed-size blocks. A job is admitted only when the blocks its prompt needs are free
-// (or held only by the prefix cache) beyond what the running prompts still need, so admission never over-commits;
+// Memory: the cache is a pool of fixed-size blocks. A generation is admitted only when the blocks its prompt needs are
+// free (or held only by the prefix cache) beyond what the running prompts still need, so admission never over-commits;
 // when decoding runs out of blocks, the most recently admitted sequence is preempted (its blocks freed, its tokens
 // evaluated again later) instead of failing.
 //
@@ -26,14 +26,14 @@
 #include <vector>
 
 #include "base/status.h"
-#include "engine/generate.h"
-#include "engine/kv_blocks.h"
-#include "engine/prefix_cache.h"
-#include "models/model.h"
+#include "engine/generation/generate.h"
+#include "engine/kv/kv_blocks.h"
+#include "engine/kv/prefix_cache.h"
+#include "models/model_runner.h"
 
 namespace baleen {
 
-struct JobCallbacks {
+struct GenerationCallbacks {
   std::function<void()> on_start;                       // left the queue and runs
   DeltaCallback on_delta;                               // text that became certain; false: stop (client gone)
   std::function<void(const Generation&)> on_step;       // after every step (a prompt chunk or a token)
@@ -41,17 +41,17 @@ struct JobCallbacks {
 };
 
 // A submitted generation. Cancel() may be called from any thread; the generation ends at its next step.
-class Job {
+class GenerationHandle {
  public:
   void Cancel() { cancel_.store(true); }
   bool cancelled() const { return cancel_.load(); }
 
  private:
   friend class Scheduler;
-  Job(GenerationRequest request, JobCallbacks callbacks, std::string tenant)
+  GenerationHandle(GenerationRequest request, GenerationCallbacks callbacks, std::string tenant)
       : request_(std::move(request)), callbacks_(std::move(callbacks)), tenant_(std::move(tenant)) {}
   GenerationRequest request_;
-  JobCallbacks callbacks_;
+  GenerationCallbacks callbacks_;
   std::string tenant_;
   std::atomic<bool> cancel_{false};
 };
@@ -81,17 +81,17 @@ class Scheduler {
  public:
   // Restores the prefix cache from options.cache_file when there is one (a bad file is reported on stderr and
   // ignored); the returned status of that restore is in restore_status().
-  Scheduler(Model& model, const Tokenizer& tokenizer, const SchedulerOptions& options);
+  Scheduler(ModelRunner& model, const Tokenizer& tokenizer, const SchedulerOptions& options);
   ~Scheduler();  // Shutdown()
 
-  // Queues the jobs together (all or none; a request with n choices submits n). Overloaded when the queue has no
+  // Queues the generations together (all or none; a request with n choices submits n). Overloaded when the queue has no
   // room for all of them now, InvalidArgument when they are more than the whole queue holds (they never would fit),
   // Unavailable after Shutdown. A request's own errors (a prompt longer than the context) come
   // through its on_done when it starts.
   // `tenant` partitions cache reuse; "" is one tenant like any other.
-  Result<std::vector<std::shared_ptr<Job>>> Submit(std::vector<std::pair<GenerationRequest, JobCallbacks>> jobs,
-                                                   const std::string& tenant = "");
-  // Cancels every job (each still gets on_done), stops the engine thread and saves the prefix cache to
+  Result<std::vector<std::shared_ptr<GenerationHandle>>> Submit(
+      std::vector<std::pair<GenerationRequest, GenerationCallbacks>> generations, const std::string& tenant = "");
+  // Cancels every generation (each still gets on_done), stops the engine thread and saves the prefix cache to
   // options.cache_file. Idempotent.
   void Shutdown();
   SchedulerStats Stats() const;
@@ -99,35 +99,35 @@ class Scheduler {
   const Status& restore_status() const { return restore_status_; }
 
  private:
-  struct Sequence;
+  struct Admitted;
 
   void Run();
   void DropCancelledQueued();
-  size_t LiveQueuedLocked() const;  // queued jobs not cancelled; mutex_ held
+  size_t LiveQueuedLocked() const;  // queued generations not cancelled; mutex_ held
   void AdmitWaiting();
-  bool TryAdmit(std::unique_ptr<Sequence>& seq);
-  std::unique_ptr<Sequence> Start(std::shared_ptr<Job> job);
+  bool TryAdmit(std::unique_ptr<Admitted>& seq);
+  std::unique_ptr<Admitted> Start(std::shared_ptr<GenerationHandle> handle);
   // The sequences one step runs, each with the chunk of tokens it evaluates (in the same order).
   struct StepPlan {
-    std::vector<Sequence*> sequences;
+    std::vector<Admitted*> sequences;
     std::vector<SequenceChunk> chunks;
   };
   void StepAll();
   void EndCancelled();
   StepPlan PlanStep();
   void ApplyStep(const StepPlan& plan, const Status& status, std::span<const float> logits);
-  bool EnsureBlocks(Sequence& seq, int64_t positions);
+  bool EnsureBlocks(Admitted& seq, int64_t positions);
   std::optional<int32_t> AllocateBlock();
-  void Preempt(Sequence& seq);
-  void OfferPrefix(Sequence& seq);
-  void Release(Sequence& seq, Result<GenerationResult> result);
-  void ReleaseBlocks(Sequence& seq);
+  void Preempt(Admitted& seq);
+  void OfferPrefix(Admitted& seq);
+  void Release(Admitted& seq, Result<GenerationResult> result);
+  void ReleaseBlocks(Admitted& seq);
   int64_t BlocksStillNeeded() const;
   void RestoreCache();
   void SaveCache();
   void PublishStats();
 
-  Model& model_;
+  ModelRunner& model_;
   const Tokenizer& tokenizer_;
   const SchedulerOptions options_;
   std::unique_ptr<KvBlockPool> pool_;
@@ -136,13 +136,13 @@ class Scheduler {
   Status restore_status_;
 
   // Touched by the engine thread only.
-  std::vector<std::unique_ptr<Sequence>> running_;   // in admission order
-  std::deque<std::unique_ptr<Sequence>> preempted_;  // resume before new jobs, earliest admitted first
+  std::vector<std::unique_ptr<Admitted>> running_;   // in admission order
+  std::deque<std::unique_ptr<Admitted>> preempted_;  // resume before new generations, earliest admitted first
   uint64_t admissions_ = 0;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<std::shared_ptr<Job>> queue_;
+  std::deque<std::shared_ptr<GenerationHandle>> queue_;
   bool stopping_ = false;
   mutable std::mutex stats_mutex_;
   SchedulerStats stats_;  // published after every step

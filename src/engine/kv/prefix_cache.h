@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "engine/kv_blocks.h"
+#include "engine/kv/kv_blocks.h"
 
 namespace baleen {
 

@@ -1,7 +1,7 @@
 // Tests of BlockAllocator and PrefixCache: refcounts, longest-prefix matching, tenant isolation, LRU eviction, and
 // the --cache-dir file (round trip, corruption, hostile counts, a pool too small for the file, links and files planted
 // by another local user). Engine layer.
-#include "engine/prefix_cache.h"
+#include "engine/kv/prefix_cache.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "base/sha256.h"
-#include "engine/kv_blocks.h"
+#include "engine/kv/kv_blocks.h"
 
 namespace baleen {
 namespace {
