@@ -1,7 +1,7 @@
 // Encode throughput (MB/s, one thread) of the real DeepSeek-V3, Qwen3 and Llama 3.1 tokenizers on generated
 // English prose, Chinese text and code. Needs tools/tokenizer_fixtures/fetch.sh to have run.
 //
-//   ninja -C build/release tokenizer_bench && build/release/src/text/tokenizer/tokenizer_bench
+//   ninja -C build/release tokenizer_bench && build/release/bench/tokenizer_bench
 #include <benchmark/benchmark.h>
 
 #include <cstdint>

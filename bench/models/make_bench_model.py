@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write a random-weight GGUF with the real shape of a published model, for speed and memory benchmarks.
 
-  /usr/bin/python3 tools/bench_models/make_bench_model.py --out /tmp/bench/r1-distill-qwen-1.5b-q8_0.gguf
+  /usr/bin/python3 bench/models/make_bench_model.py --out /tmp/bench/r1-distill-qwen-1.5b-q8_0.gguf
 
 Only the shape is real: weights are random (matrices std ~0.02, norms ~1, biases ~0), so the outputs are noise, but
 every kernel does the same work as on the real model. The file is written streaming, tensor by tensor and chunk by
@@ -24,8 +24,9 @@ import time
 import numpy as np
 
 HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "reference"))
-sys.path.insert(0, str(HERE.parent / "gguf_reference"))
+TOOLS = HERE.parent.parent / "tools"
+sys.path.insert(0, str(TOOLS / "reference"))
+sys.path.insert(0, str(TOOLS / "gguf_reference"))
 import gguf_io as gio  # noqa: E402
 import gguf_ref  # noqa: E402
 from make_models import gpt2_byte_tokens  # noqa: E402
