@@ -16,11 +16,7 @@
 namespace baleen {
 namespace {
 
-using testing::Dequantize;
-using testing::GaussianRow;
-using testing::Quantize;
-using testing::RelativeRmse;
-using testing::RoundTrip;
+using namespace testing;  // the shared helpers (quants_test_helpers.h)
 
 constexpr GgmlType kPlainTypes[] = {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kF64,
                                     GgmlType::kI8,  GgmlType::kI16, GgmlType::kI32,  GgmlType::kI64};

@@ -38,31 +38,29 @@ void DecodeQ3_K(const BlockQ3_K& block, float* out) {
   }
 }
 
-void DecodeQ4_K(const BlockQ4_K& block, float* out) {
-  const float d = Fp16ToFloat(block.d);
-  const float dmin = Fp16ToFloat(block.dmin);
+// Q4_K and Q5_K: x = d·sc_j·q − dmin·m_j per 32-element sub-block j; Q5_K's fifth bits come from qh (null for Q4_K).
+void DecodeKWithMins(uint16_t d_bits, uint16_t dmin_bits, const uint8_t* scales, const uint8_t* qs, const uint8_t* qh,
+                     float* out) {
+  const float d = Fp16ToFloat(d_bits);
+  const float dmin = Fp16ToFloat(dmin_bits);
   for (int sub = 0; sub < 8; ++sub) {
-    const ScaleMin codes = UnpackScaleMin(block.scales, sub);
+    const ScaleMin codes = UnpackScaleMin(scales, sub);
     const float scale = d * static_cast<float>(codes.scale);
     const float min = dmin * static_cast<float>(codes.min);
     for (int e = 32 * sub; e < 32 * sub + 32; ++e) {
-      out[e] = scale * static_cast<float>(ReadBits(block.qs, NibblePosition(e), 0xF)) - min;
+      int q = ReadBits(qs, NibblePosition(e), 0xF);
+      if (qh != nullptr) q |= ReadBits(qh, HighBitPosition(e), 1) << 4;
+      out[e] = scale * static_cast<float>(q) - min;
     }
   }
 }
 
+void DecodeQ4_K(const BlockQ4_K& block, float* out) {
+  DecodeKWithMins(block.d, block.dmin, block.scales, block.qs, nullptr, out);
+}
+
 void DecodeQ5_K(const BlockQ5_K& block, float* out) {
-  const float d = Fp16ToFloat(block.d);
-  const float dmin = Fp16ToFloat(block.dmin);
-  for (int sub = 0; sub < 8; ++sub) {
-    const ScaleMin codes = UnpackScaleMin(block.scales, sub);
-    const float scale = d * static_cast<float>(codes.scale);
-    const float min = dmin * static_cast<float>(codes.min);
-    for (int e = 32 * sub; e < 32 * sub + 32; ++e) {
-      const int q = ReadBits(block.qs, NibblePosition(e), 0xF) | (ReadBits(block.qh, HighBitPosition(e), 1) << 4);
-      out[e] = scale * static_cast<float>(q) - min;
-    }
-  }
+  DecodeKWithMins(block.d, block.dmin, block.scales, block.qs, block.qh, out);
 }
 
 void DecodeQ6_K(const BlockQ6_K& block, float* out) {

@@ -17,26 +17,14 @@
 namespace baleen {
 namespace {
 
-using testing::Dequantize;
-using testing::GaussianRow;
-using testing::Quantize;
-using testing::RelativeRmse;
-using testing::RoundTrip;
-using testing::RoundTripBounds;
+using namespace testing;  // the shared helpers (quants_test_helpers.h)
 
 constexpr GgmlType kKTypes[] = {GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K,
                                 GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kQ8_K};
 
+INSTANTIATE_TEST_SUITE_P(KQuants, BlockFormatTest, ::testing::ValuesIn(kKTypes), testing::TypeParamName);
+
 class KTypeTest : public ::testing::TestWithParam<GgmlType> {};
-
-TEST_P(KTypeTest, DecodesKnownAnswers) { testing::ExpectKnownAnswers(GetParam()); }
-
-TEST_P(KTypeTest, RejectsPartialBlocks) { testing::ExpectPartialBlocksRejected(GetParam()); }
-
-TEST_P(KTypeTest, HasBothDirections) {
-  EXPECT_TRUE(CanDequantize(GetParam()));
-  EXPECT_TRUE(CanQuantize(GetParam()));
-}
 
 // Sub-blocks that are all zero decode to exact zeros even when their neighbours set large super-block scales.
 TEST_P(KTypeTest, ZeroSubBlocksStayZero) {
@@ -52,8 +40,7 @@ TEST_P(KTypeTest, ZeroSubBlocksStayZero) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(KQuants, KTypeTest, ::testing::ValuesIn(kKTypes),
-                         [](const auto& info) { return std::string(GgmlTypeName(info.param)); });
+INSTANTIATE_TEST_SUITE_P(KQuants, KTypeTest, ::testing::ValuesIn(kKTypes), testing::TypeParamName);
 
 // Measured relative RMSE (gaussian / negative-only / tiny / constant); bounds are about 3% above:
 //   Q2_K .2970 .1905 .2921 .00028   Q3_K .1515 .1436 .1502 .00032   Q4_K .0714 .0405 .0704 .00013
@@ -66,12 +53,7 @@ constexpr RoundTripBounds kKBounds[] = {
     {GgmlType::kQ6_K, 0.0184, 0.0181, 0.0210, 0.00029},  {GgmlType::kQ8_K, 0.0072, 0.0070, 0.0071, 0.000001},
 };
 
-class KRoundTripTest : public ::testing::TestWithParam<RoundTripBounds> {};
-
-TEST_P(KRoundTripTest, ErrorWithinBounds) { testing::ExpectRoundTripsWithin(GetParam()); }
-
-INSTANTIATE_TEST_SUITE_P(KQuants, KRoundTripTest, ::testing::ValuesIn(kKBounds),
-                         [](const auto& info) { return std::string(GgmlTypeName(info.param.type)); });
+INSTANTIATE_TEST_SUITE_P(KQuants, RoundTripErrorTest, ::testing::ValuesIn(kKBounds), testing::BoundsParamName);
 
 // Fingerprints of the bytes ggml's quantize_row_*_K_ref produced for this row (llama.cpp d32676d7, built out of
 // tree): the encoders are byte-compatible with llama-quantize without an importance matrix. A change here is a

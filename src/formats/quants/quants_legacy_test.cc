@@ -17,28 +17,12 @@
 namespace baleen {
 namespace {
 
-using testing::Dequantize;
-using testing::GaussianRow;
-using testing::Quantize;
-using testing::RelativeRmse;
-using testing::RoundTripBounds;
+using namespace testing;  // the shared helpers (quants_test_helpers.h)
 
 constexpr GgmlType kLegacyTypes[] = {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0,   GgmlType::kQ5_1,
                                      GgmlType::kQ8_0, GgmlType::kQ8_1, GgmlType::kIQ4_NL, GgmlType::kMXFP4};
 
-class LegacyTypeTest : public ::testing::TestWithParam<GgmlType> {};
-
-TEST_P(LegacyTypeTest, DecodesKnownAnswers) { testing::ExpectKnownAnswers(GetParam()); }
-
-TEST_P(LegacyTypeTest, RejectsPartialBlocks) { testing::ExpectPartialBlocksRejected(GetParam()); }
-
-TEST_P(LegacyTypeTest, HasBothDirections) {
-  EXPECT_TRUE(CanDequantize(GetParam()));
-  EXPECT_TRUE(CanQuantize(GetParam()));
-}
-
-INSTANTIATE_TEST_SUITE_P(Legacy, LegacyTypeTest, ::testing::ValuesIn(kLegacyTypes),
-                         [](const auto& info) { return std::string(GgmlTypeName(info.param)); });
+INSTANTIATE_TEST_SUITE_P(Legacy, BlockFormatTest, ::testing::ValuesIn(kLegacyTypes), testing::TypeParamName);
 
 // Measured relative RMSE (gaussian / negative-only / tiny / constant); bounds are about 3% above:
 //   Q4_0 .0854 .0840 .0844 .00032   Q4_1 .0774 .0436 .0767 .00032   Q5_0 .0423 .0421 .0423 .00032
@@ -52,12 +36,7 @@ constexpr RoundTripBounds kLegacyBounds[] = {
     {GgmlType::kIQ4_NL, 0.0775, 0.0765, 0.0780, 0.00033}, {GgmlType::kMXFP4, 0.118, 0.117, 0.119, 0.0140},
 };
 
-class LegacyRoundTripTest : public ::testing::TestWithParam<RoundTripBounds> {};
-
-TEST_P(LegacyRoundTripTest, ErrorWithinBounds) { testing::ExpectRoundTripsWithin(GetParam()); }
-
-INSTANTIATE_TEST_SUITE_P(Legacy, LegacyRoundTripTest, ::testing::ValuesIn(kLegacyBounds),
-                         [](const auto& info) { return std::string(GgmlTypeName(info.param.type)); });
+INSTANTIATE_TEST_SUITE_P(Legacy, RoundTripErrorTest, ::testing::ValuesIn(kLegacyBounds), testing::BoundsParamName);
 
 // Formats whose encoder is a pure function of the block's extremes reproduce their own output exactly: the
 // extreme decodes onto the same scale and every other value onto its own code. (Q4_1/Q5_1 hold while the offset is

@@ -203,4 +203,18 @@ inline void ExpectPartialBlocksRejected(GgmlType type) {
   EXPECT_TRUE(DequantizeRow(type, bytes.data(), row.data(), 0).ok());
 }
 
+// Parameterised suites the block formats' test files share: quants_block_test.cc defines their tests once, and each
+// family's file instantiates them with its types (INSTANTIATE_TEST_SUITE_P(<Family>, BlockFormatTest, ...)).
+// BlockFormatTest: known answers, partial blocks refused, both directions. RoundTripErrorTest: the round-trip error
+// within the family's measured bounds.
+class BlockFormatTest : public ::testing::TestWithParam<GgmlType> {};
+class RoundTripErrorTest : public ::testing::TestWithParam<RoundTripBounds> {};
+
+inline std::string TypeParamName(const ::testing::TestParamInfo<GgmlType>& info) {
+  return GgmlTypeName(info.param);
+}
+inline std::string BoundsParamName(const ::testing::TestParamInfo<RoundTripBounds>& info) {
+  return GgmlTypeName(info.param.type);
+}
+
 }  // namespace baleen::testing

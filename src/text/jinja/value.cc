@@ -95,43 +95,15 @@ Value Value::Undefined(std::string hint) {
   if (!hint.empty()) v.payload_ = std::make_shared<const std::string>(std::move(hint));
   return v;
 }
-Value Value::None() {
-  Value v;
-  v.kind_ = Kind::kNone;
-  return v;
-}
-Value Value::Bool(bool b) {
-  Value v;
-  v.kind_ = Kind::kBool;
-  v.payload_ = b;
-  return v;
-}
-Value Value::Int(int64_t i) {
-  Value v;
-  v.kind_ = Kind::kInt;
-  v.payload_ = i;
-  return v;
-}
-Value Value::Float(double f) {
-  Value v;
-  v.kind_ = Kind::kFloat;
-  v.payload_ = f;
-  return v;
-}
-Value Value::String(std::string s) {
-  Value v;
-  v.kind_ = Kind::kString;
-  v.payload_ = std::make_shared<const std::string>(std::move(s));
-  return v;
-}
+Value Value::None() { return Value(Kind::kNone, {}); }
+Value Value::Bool(bool b) { return Value(Kind::kBool, b); }
+Value Value::Int(int64_t i) { return Value(Kind::kInt, i); }
+Value Value::Float(double f) { return Value(Kind::kFloat, f); }
+Value Value::String(std::string s) { return Value(Kind::kString, std::make_shared<const std::string>(std::move(s))); }
 Value Value::List(ValueList items) {
-  Value v;
-  v.kind_ = Kind::kList;
-  int depth = 1 + ChildDepth(items);
+  const int depth = 1 + ChildDepth(items);
   CheckDepth(depth);
-  v.depth_ = static_cast<uint16_t>(depth);
-  v.payload_ = std::make_shared<const ValueList>(std::move(items));
-  return v;
+  return Value(Kind::kList, std::make_shared<const ValueList>(std::move(items)), depth);
 }
 Value Value::Tuple(ValueList items) {
   Value v = List(std::move(items));
@@ -139,42 +111,22 @@ Value Value::Tuple(ValueList items) {
   return v;
 }
 Value Value::MakeDict(Dict dict) {
-  Value v;
-  v.kind_ = Kind::kDict;
-  v.depth_ = static_cast<uint16_t>(dict.depth());
-  v.payload_ = std::make_shared<const Dict>(std::move(dict));
-  return v;
+  const int depth = dict.depth();
+  return Value(Kind::kDict, std::make_shared<const Dict>(std::move(dict)), depth);
 }
-Value Value::MakeNamespace(Namespace* ns) {
-  Value v;
-  v.kind_ = Kind::kNamespace;
-  v.payload_ = ns;
-  return v;
-}
+Value Value::MakeNamespace(Namespace* ns) { return Value(Kind::kNamespace, ns); }
 Value Value::MakeCallable(std::shared_ptr<const Callable> callable) {
-  Value v;
-  v.kind_ = Kind::kCallable;
-  v.payload_ = std::move(callable);
-  return v;
+  return Value(Kind::kCallable, std::move(callable));
 }
-Value Value::Loop(std::shared_ptr<LoopState> loop) {
-  Value v;
-  v.kind_ = Kind::kLoop;
-  v.payload_ = std::move(loop);
-  return v;
-}
+Value Value::Loop(std::shared_ptr<LoopState> loop) { return Value(Kind::kLoop, std::move(loop)); }
 
 Value Value::Generator(ValueList items, const char* type_name) {
-  Value v;
-  v.kind_ = Kind::kGenerator;
-  int depth = 1 + ChildDepth(items);
+  const int depth = 1 + ChildDepth(items);
   CheckDepth(depth);
-  v.depth_ = static_cast<uint16_t>(depth);
   auto state = std::make_shared<GeneratorState>();
   state->items = std::move(items);
   state->type_name = type_name;
-  v.payload_ = std::move(state);
-  return v;
+  return Value(Kind::kGenerator, std::move(state), depth);
 }
 
 int64_t Value::as_int() const { return kind_ == Kind::kBool ? (as_bool() ? 1 : 0) : std::get<int64_t>(payload_); }

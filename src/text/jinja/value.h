@@ -96,12 +96,14 @@ class Value {
   using CallablePtr = std::shared_ptr<const Callable>;
   using LoopPtr = std::shared_ptr<LoopState>;
   using GeneratorPtr = std::shared_ptr<GeneratorState>;
+  using Payload = std::variant<std::monostate, bool, int64_t, double, StrPtr, ListPtr, DictPtr, Namespace*,
+                               CallablePtr, LoopPtr, GeneratorPtr>;
+  Value(Kind kind, Payload payload, int depth = 0)
+      : kind_(kind), depth_(static_cast<uint16_t>(depth)), payload_(std::move(payload)) {}
   Kind kind_;
   bool is_tuple_ = false;
   uint16_t depth_ = 0;
-  std::variant<std::monostate, bool, int64_t, double, StrPtr, ListPtr, DictPtr, Namespace*, CallablePtr, LoopPtr,
-               GeneratorPtr>
-      payload_;
+  Payload payload_;
 };
 
 // Insertion-ordered mapping with Python key equality (1 == 1.0 == True).
