@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "engine/sampler.h"
+#include "engine/sampling/sampler.h"
 #include "server/api_request.h"
 
 namespace {

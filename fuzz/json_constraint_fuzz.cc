@@ -18,7 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/json_constraint.h"
+#include "engine/sampling/json_constraint.h"
 #include "fuzz_check.h"
 
 namespace {

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "base/sha256.h"
-#include "engine/kv_blocks.h"
-#include "engine/prefix_cache.h"
+#include "engine/kv/kv_blocks.h"
+#include "engine/kv/prefix_cache.h"
 #include "fuzz_check.h"
 
 namespace {
