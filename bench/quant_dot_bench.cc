@@ -31,7 +31,10 @@ std::vector<uint8_t> RandomRows(GgmlType type, int64_t rows, int64_t cols) {
   const uint16_t half = FloatToFp16(0.01f);
   for (size_t b = 0; b < bytes.size(); b += static_cast<size_t>(block_bytes)) {
     std::memcpy(&bytes[b + scale_at], &half, 2);
-    if (type == GgmlType::kQ4_K || type == GgmlType::kQ5_K) std::memcpy(&bytes[b + 2], &half, 2);  // dmin
+    // dmin, or Q4_1/Q5_1's m
+    if (type == GgmlType::kQ4_K || type == GgmlType::kQ5_K || type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1) {
+      std::memcpy(&bytes[b + 2], &half, 2);
+    }
   }
   return bytes;
 }

@@ -1,5 +1,5 @@
 // Kernels against straightforward double-precision formulas on the dequantized weights. MatMul runs in exact mode
-// here; its integer (fast) path is tested in quant_dot_test.cc.
+// here; its integer (fast) path is tested in quant_dot_test.cc, its integer reference here.
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -18,6 +18,7 @@
 #include "kernels/kernel_table.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
+#include "kernels/quant_dot.h"
 #include "kernels/rope.h"
 
 namespace baleen {
@@ -112,6 +113,44 @@ TEST(FastDecodeTest, BitExactWithTheReferenceDecoders) {
       for (int64_t i = 0; i < kElems; ++i) {
         ASSERT_EQ(std::memcmp(&got[i], &expected[i], 4), 0)
             << GgmlTypeName(type) << " element " << i << ": " << got[i] << " vs " << expected[i];
+      }
+    }
+  }
+}
+
+// The integer dot products' scalar reference (QuantDotReference, whose sums the portable kernels and the SIMD tests
+// use) against its definition: the reference decoder's weights times the dequantized 8-bit activations, in double.
+// Both are exact up to the float rounding of the decoded weights, so they agree far within 1e-5 of Σ|w·x|. Rows are
+// quantized Gaussians and random bytes (f16 fields kept finite, as above).
+TEST(QuantDotReferenceTest, IsTheDequantizedProduct) {
+  constexpr int64_t kRows = 6, kCols = 768;
+  std::mt19937 rng(3);
+  std::vector<float> x(kCols);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (float& v : x) v = normal(rng);
+  for (const TypeKernels& row : KernelRows(IsaLevel::kPortable)) {
+    if (row.dot.tile == nullptr) continue;
+    const int block = row.dot.act_block;
+    QuantizedActivations act;
+    QuantizeActivations(x.data(), 1, kCols, block, act);
+    const Q8Row a = TokenRow(act, 0);
+    Quantized q = MakeMatrix(row.type, kRows, kCols, 13);
+    for (bool random_bits : {false, true}) {
+      if (random_bits) {
+        for (uint8_t& b : q.bytes) b = static_cast<uint8_t>(rng());
+        for (size_t i = 0; i < q.bytes.size(); i += 2) q.bytes[i + 1] &= 0x3B;
+        ASSERT_TRUE(DequantizeRow(row.type, q.bytes.data(), q.dequantized.data(), kRows * kCols).ok());
+      }
+      for (int64_t r = 0; r < kRows; ++r) {
+        const float* w = &q.dequantized[r * kCols];
+        double exact = 0.0, magnitude = 0.0;
+        for (int64_t i = 0; i < kCols; ++i) {
+          exact += double(w[i]) * (double(a.qs[i]) * a.d[i / block]);
+          magnitude += std::fabs(double(w[i]) * a.qs[i] * a.d[i / block]);
+        }
+        EXPECT_NEAR(QuantDotReference(row.type, q.bytes.data() + r * q.matrix.row_bytes, a, kCols), exact,
+                    1e-5 * magnitude)
+            << GgmlTypeName(row.type) << " row " << r << (random_bits ? ", random bytes" : "");
       }
     }
   }

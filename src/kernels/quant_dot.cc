@@ -1,13 +1,15 @@
 // The activation quantizer, the scalar reference of the integer dot products (one function per weight format,
-// written from the bit positions of quants_k_blocks.h, independently of the SIMD kernels' unpacking), the portable
-// kernels built on it (the portable column of the kernel table).
+// written from the bit positions of quants_k_blocks.h and ggml's legacy block layouts, independently of the SIMD
+// kernels' unpacking), the portable kernels built on it (the portable column of the kernel table).
 #include "kernels/quant_dot.h"
 
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 
 #include "base/float16.h"
 #include "base/thread_pool.h"
+#include "formats/quants/iq_grids.h"  // kIq4NlValues
 #include "formats/quants/quants_k_blocks.h"
 #include "kernels/kernel_table.h"
 #include "kernels/quant_dot_internal.h"
@@ -42,6 +44,49 @@ BlockTerms TermsQ4_0(const uint8_t* block, const int8_t* a, const int16_t*) {
   const uint8_t* q = block + 2;
   BlockTerms t{.scale = Half(block)};
   for (int i = 0; i < 16; ++i) t.sum += ((q[i] & 0xF) - 8) * a[i] + ((q[i] >> 4) - 8) * a[i + 16];
+  return t;
+}
+
+// The 32-element legacy formats, from ggml's block layouts: element j < 16 in the low nibble of qs[j], j ≥ 16 in the
+// high nibble of qs[j − 16]; the fifth bit of element j is bit j of the little-endian u32 qh.
+int LegacyNibble(const uint8_t* qs, int j) { return j < 16 ? qs[j] & 0xF : qs[j - 16] >> 4; }
+
+int LegacyFifthBit(const uint8_t* qh, int j) {
+  uint32_t bits;
+  std::memcpy(&bits, qh, 4);
+  return static_cast<int>((bits >> j) & 1);
+}
+
+// Q5_0: x = d·(q − 16).
+BlockTerms TermsQ5_0(const uint8_t* block, const int8_t* a, const int16_t*) {
+  BlockTerms t{.scale = Half(block)};
+  for (int j = 0; j < 32; ++j) t.sum += (LegacyNibble(block + 6, j) + 16 * LegacyFifthBit(block + 2, j) - 16) * a[j];
+  return t;
+}
+
+// Q4_1 and Q5_1: x = d·q + m, so Σ x·a = d·Σ q·a + m·Σ a, with Σ a the block's two sums of 16.
+BlockTerms TermsWithMin(const uint8_t* block, const uint8_t* qh, const uint8_t* qs, const int8_t* a,
+                        const int16_t* sums) {
+  BlockTerms t{.scale = Half(block), .min_scale = -Half(block + 2), .min_sum = sums[0] + sums[1]};
+  for (int j = 0; j < 32; ++j) {
+    const int q = LegacyNibble(qs, j) + (qh != nullptr ? 16 * LegacyFifthBit(qh, j) : 0);
+    t.sum += q * a[j];
+  }
+  return t;
+}
+
+BlockTerms TermsQ4_1(const uint8_t* block, const int8_t* a, const int16_t* sums) {
+  return TermsWithMin(block, nullptr, block + 4, a, sums);
+}
+
+BlockTerms TermsQ5_1(const uint8_t* block, const int8_t* a, const int16_t* sums) {
+  return TermsWithMin(block, block + 4, block + 8, a, sums);
+}
+
+// IQ4_NL: x = d·kIq4NlValues[q], a non-uniform table of 16 levels in [-127, 113].
+BlockTerms TermsIQ4_NL(const uint8_t* block, const int8_t* a, const int16_t*) {
+  BlockTerms t{.scale = Half(block)};
+  for (int j = 0; j < 32; ++j) t.sum += quants::kIq4NlValues[LegacyNibble(block + 2, j)] * a[j];
   return t;
 }
 
@@ -99,9 +144,15 @@ const ScalarFormat* FindScalarFormat(GgmlType type) {
   static constexpr ScalarFormat kQ8_0{32, kQ8_0Bytes, TermsQ8_0}, kQ4_0{32, kQ4_0Bytes, TermsQ4_0};
   static constexpr ScalarFormat kQ4_K{256, kQ4_KBytes, TermsQ4_K}, kQ5_K{256, kQ5_KBytes, TermsQ5_K};
   static constexpr ScalarFormat kQ6_K{256, kQ6_KBytes, TermsQ6_K};
+  static constexpr ScalarFormat kQ4_1{32, kQ4_1Bytes, TermsQ4_1}, kQ5_0{32, kQ5_0Bytes, TermsQ5_0};
+  static constexpr ScalarFormat kQ5_1{32, kQ5_1Bytes, TermsQ5_1}, kIQ4_NL{32, kIQ4_NLBytes, TermsIQ4_NL};
   switch (type) {
     case GgmlType::kQ8_0: return &kQ8_0;
     case GgmlType::kQ4_0: return &kQ4_0;
+    case GgmlType::kQ4_1: return &kQ4_1;
+    case GgmlType::kQ5_0: return &kQ5_0;
+    case GgmlType::kQ5_1: return &kQ5_1;
+    case GgmlType::kIQ4_NL: return &kIQ4_NL;
     case GgmlType::kQ4_K: return &kQ4_K;
     case GgmlType::kQ5_K: return &kQ5_K;
     case GgmlType::kQ6_K: return &kQ6_K;
@@ -193,6 +244,10 @@ double QuantDotReference(GgmlType type, const uint8_t* row, const Q8Row& x, int6
 void kernel_columns::AddPortableDots(KernelColumn& column) {
   column.Row(GgmlType::kQ8_0).dot = {32, PortableTile<GgmlType::kQ8_0>};
   column.Row(GgmlType::kQ4_0).dot = {32, PortableTile<GgmlType::kQ4_0>};
+  column.Row(GgmlType::kQ4_1).dot = {32, PortableTile<GgmlType::kQ4_1>};
+  column.Row(GgmlType::kQ5_0).dot = {32, PortableTile<GgmlType::kQ5_0>};
+  column.Row(GgmlType::kQ5_1).dot = {32, PortableTile<GgmlType::kQ5_1>};
+  column.Row(GgmlType::kIQ4_NL).dot = {32, PortableTile<GgmlType::kIQ4_NL>};
   column.Row(GgmlType::kQ4_K).dot = {256, PortableTile<GgmlType::kQ4_K>};
   column.Row(GgmlType::kQ5_K).dot = {256, PortableTile<GgmlType::kQ5_K>};
   column.Row(GgmlType::kQ6_K).dot = {256, PortableTile<GgmlType::kQ6_K>};

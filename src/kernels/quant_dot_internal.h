@@ -13,6 +13,12 @@ namespace baleen::quant_internal {
 // Block sizes in bytes of the weight formats with integer kernels.
 constexpr int kQ8_0Bytes = 34;   // f16 d, int8 qs[32]
 constexpr int kQ4_0Bytes = 18;   // f16 d, uint8 qs[16]: element j in the low nibble of qs[j], j + 16 in the high one
+// Q4_1, Q5_0, Q5_1: x = d·q + m (Q4_1, Q5_1) or d·(q − 16) (Q5_0); qh: bit j of the little-endian u32 is the fifth
+// bit of element j. IQ4_NL: x = d·kIq4NlValues[q], the nibbles packed as Q4_0's.
+constexpr int kQ4_1Bytes = 20;    // f16 d, f16 m, uint8 qs[16]
+constexpr int kQ5_0Bytes = 22;    // f16 d, uint8 qh[4], uint8 qs[16]
+constexpr int kQ5_1Bytes = 24;    // f16 d, f16 m, uint8 qh[4], uint8 qs[16]
+constexpr int kIQ4_NLBytes = 18;  // f16 d, uint8 qs[16]
 constexpr int kQ4_KBytes = 144;  // f16 d, f16 dmin, scales[12], qs[128]
 constexpr int kQ5_KBytes = 176;  // f16 d, f16 dmin, scales[12], qh[32], qs[128]
 constexpr int kQ6_KBytes = 210;  // ql[128], qh[64], int8 scales[16], f16 d

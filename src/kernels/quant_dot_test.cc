@@ -135,12 +135,16 @@ Rows MakeRows(GgmlType type, int64_t n_rows, int64_t n, uint32_t seed, bool rand
     if (random_bits) {
       for (uint64_t i = 0; i < rows.row_bytes; ++i) row[i] = static_cast<uint8_t>(rng());
       for (uint64_t b = 0; b < rows.row_bytes; b += static_cast<uint64_t>(block_bytes)) {
-        // f16 fields: d (and dmin) first, except Q6_K's d at the end.
+        // f16 fields: d (and dmin, or Q4_1/Q5_1's m) first, except Q6_K's d at the end.
+        const bool two = type == GgmlType::kQ4_K || type == GgmlType::kQ5_K || type == GgmlType::kQ4_1 ||
+                         type == GgmlType::kQ5_1;
         const std::vector<int> fields = type == GgmlType::kQ6_K ? std::vector<int>{208}
-                                        : type == GgmlType::kQ4_K || type == GgmlType::kQ5_K ? std::vector<int>{0, 2}
-                                                                                             : std::vector<int>{0};
+                                        : two                   ? std::vector<int>{0, 2}
+                                                                : std::vector<int>{0};
         for (int f : fields) {
-          const uint16_t h = FloatToFp16(scale(rng));
+          // Q4_1/Q5_1's m is a block minimum: either sign.
+          const bool signed_min = f == 2 && (type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1);
+          const uint16_t h = FloatToFp16(signed_min && rng() % 2 ? -scale(rng) : scale(rng));
           std::memcpy(row + b + f, &h, 2);
         }
       }
@@ -223,7 +227,7 @@ TEST(QuantDot, OneBlockAndZeroActivations) {
 }
 
 TEST(QuantDot, TypesWithoutKernels) {
-  for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kQ4_1, GgmlType::kQ2_K, GgmlType::kIQ4_XS}) {
+  for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kQ8_1, GgmlType::kQ2_K, GgmlType::kIQ4_XS}) {
     EXPECT_EQ(QuantDot(type), nullptr) << GgmlTypeName(type);
   }
 }
