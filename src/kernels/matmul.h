@@ -47,9 +47,10 @@ struct MatMulJob {
 // once instead of once per matrix and small matrices share the cores; otherwise one after another.
 void MatMulAll(std::span<const MatMulJob> jobs);
 
-// Exact or fast matmuls, process-wide. Fast (the default): weights in Q8_0, Q4_0, Q4_K, Q5_K and Q6_K multiply the
-// activations quantized per token to 8 bits in blocks of 32 or 256 (d = amax / 127), as llama.cpp computes them:
-// on Gaussian data the outputs are off by 0.5–0.8% of their rms, and they do not depend on the batch size.
+// Exact or fast matmuls, process-wide. Fast (the default): weights in Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q4_K,
+// Q5_K and Q6_K multiply the activations quantized per token to 8 bits in blocks of 32 or 256 (d = amax / 127), as
+// llama.cpp computes them: on Gaussian data the outputs are off by 0.5–0.8% of their rms, and they do not depend on
+// the batch size.
 // Exact: every format in F32 on the exactly dequantized weights; the tests against the PyTorch reference use it.
 // Starts exact when the environment has BALEEN_MATMUL=exact. Not while a MatMul runs.
 void SetExactMatMul(bool exact);

@@ -1,7 +1,10 @@
 // AVX2 integer dot-product kernels: 256-bit vectors of 32 codes; VPMADDUBSW multiplies unsigned weight codes by
 // signed activations into 16-bit pair sums, VPMADDWD by the sub-block scale (or by 1) into 32-bit sums. Also used at
 // the AVX-512 level on CPUs without VNNI.
+#include <cstring>
+
 #include "base/float16.h"
+#include "formats/quants/iq_grids.h"  // kIq4NlValues
 #include "kernels/kernel_table.h"
 #include "kernels/quant_dot_internal.h"
 #include "kernels/simd.h"
@@ -80,6 +83,102 @@ struct Q4_0Kernel {
           const __m256i pairs = _mm256_sub_epi16(_mm256_maddubs_epi16(codes[r], a), offset);
           const __m256 sums = _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, ones));
           acc[r][t] = _mm256_fmadd_ps(sums, _mm256_set1_ps(dw[r] * x[t].d[b]), acc[r][t]);
+        }
+      }
+    }
+    StoreSums<R, T>(acc, out, ldo);
+  }
+};
+
+// ---- The other 32-element formats: Q4_1, Q5_0, Q5_1, IQ4_NL ------------------------------------------------------
+// Each format gives its 32 codes in element order; the kernel below handles an offset (Q5_0: 16, subtracted as
+// 16 · (pair sums of a), like Q4_0's 8), a min (x = d·q + m: m·Σa, the block's Σa from the two sums of 16) or signed
+// codes (IQ4_NL's table values, multiplied as Q8_0's).
+
+// Nibbles of qs[16] in element order: element j < 16 in the low nibble of qs[j], j ≥ 16 in the high one of qs[j − 16].
+BALEEN_AVX2 inline __m256i Nibbles(const uint8_t* qs) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m128i mask = _mm_set1_epi8(0x0F);
+  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask), _mm_and_si128(bytes, mask));
+}
+
+// Nibbles plus 16 where bit j of the little-endian u32 at qh is set: each byte j picks qh byte j / 8 and tests
+// bit j mod 8.
+BALEEN_AVX2 inline __m256i FiveBitCodes(const uint8_t* qh, const uint8_t* qs) {
+  uint32_t bits;
+  std::memcpy(&bits, qh, 4);
+  const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(bits)),
+                                             _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                                               0x0101010101010101, 0x0000000000000000));
+  const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201));
+  const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+  return _mm256_or_si256(Nibbles(qs), _mm256_and_si256(set, _mm256_set1_epi8(16)));
+}
+
+struct Q4_1Codes {
+  static constexpr int kBytes = kQ4_1Bytes, kOffset = 0;
+  static constexpr bool kMin = true, kSigned = false;
+  BALEEN_AVX2 static __m256i Codes(const uint8_t* block) { return Nibbles(block + 4); }
+};
+
+struct Q5_0Codes {
+  static constexpr int kBytes = kQ5_0Bytes, kOffset = 16;
+  static constexpr bool kMin = false, kSigned = false;
+  BALEEN_AVX2 static __m256i Codes(const uint8_t* block) { return FiveBitCodes(block + 2, block + 6); }
+};
+
+struct Q5_1Codes {
+  static constexpr int kBytes = kQ5_1Bytes, kOffset = 0;
+  static constexpr bool kMin = true, kSigned = false;
+  BALEEN_AVX2 static __m256i Codes(const uint8_t* block) { return FiveBitCodes(block + 4, block + 8); }
+};
+
+struct IQ4_NLCodes {
+  static constexpr int kBytes = kIQ4_NLBytes, kOffset = 0;
+  static constexpr bool kMin = false, kSigned = true;
+  // The table's values as signed bytes, looked up by VPSHUFB in each 128-bit lane.
+  BALEEN_AVX2 static __m256i Codes(const uint8_t* block) {
+    const __m256i table = _mm256_broadcastsi128_si256(
+        _mm_loadu_si128(reinterpret_cast<const __m128i*>(quants::kIq4NlValues)));
+    return _mm256_shuffle_epi8(table, Nibbles(block + 2));
+  }
+};
+
+template <typename Format>
+struct LegacyKernel {
+  template <int R, int T>
+  BALEEN_AVX2 static void Tile(const uint8_t* w, uint64_t row_bytes, const Q8Row* x, int64_t n, float* out,
+                               int64_t ldo) {
+    __m256 acc[R][T] = {};
+    const __m256i ones = _mm256_set1_epi16(1), offset = _mm256_set1_epi8(Format::kOffset);
+    for (int64_t b = 0; b < n / 32; ++b) {
+      __m256i codes[R];
+      __m256 mins[R];  // m in lane 0 only: the min term is added once per block
+      float dw[R];
+      for (int r = 0; r < R; ++r) {
+        const uint8_t* block = w + r * row_bytes + b * Format::kBytes;
+        codes[r] = Format::Codes(block);
+        dw[r] = HalfAt(block);
+        if constexpr (Format::kMin) mins[r] = _mm256_setr_ps(HalfAt(block + 2), 0, 0, 0, 0, 0, 0, 0);
+      }
+      for (int t = 0; t < T; ++t) {
+        const __m256i a = Load256(x[t].qs + 32 * b);
+        __m256i offset_pairs = _mm256_setzero_si256();
+        if constexpr (Format::kOffset != 0) offset_pairs = _mm256_maddubs_epi16(offset, a);
+        const float da = x[t].d[b];
+        for (int r = 0; r < R; ++r) {
+          __m256i pairs;
+          if constexpr (Format::kSigned) {
+            pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(codes[r]), _mm256_sign_epi8(a, codes[r]));
+          } else {
+            pairs = _mm256_sub_epi16(_mm256_maddubs_epi16(codes[r], a), offset_pairs);
+          }
+          const __m256 sums = _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, ones));
+          acc[r][t] = _mm256_fmadd_ps(sums, _mm256_set1_ps(dw[r] * da), acc[r][t]);
+          if constexpr (Format::kMin) {
+            const int a_sum = x[t].sums[2 * b] + x[t].sums[2 * b + 1];
+            acc[r][t] = _mm256_fmadd_ps(mins[r], _mm256_set1_ps(da * static_cast<float>(a_sum)), acc[r][t]);
+          }
         }
       }
     }
@@ -233,6 +332,10 @@ void AddAvx2Dots(KernelColumn& column) {
   using namespace quant_internal;
   column.Row(GgmlType::kQ8_0).dot = Make<Q8_0Kernel>(32);
   column.Row(GgmlType::kQ4_0).dot = Make<Q4_0Kernel>(32);
+  column.Row(GgmlType::kQ4_1).dot = Make<LegacyKernel<Q4_1Codes>>(32);
+  column.Row(GgmlType::kQ5_0).dot = Make<LegacyKernel<Q5_0Codes>>(32);
+  column.Row(GgmlType::kQ5_1).dot = Make<LegacyKernel<Q5_1Codes>>(32);
+  column.Row(GgmlType::kIQ4_NL).dot = Make<LegacyKernel<IQ4_NLCodes>>(32);
   column.Row(GgmlType::kQ4_K).dot = Make<KWithMinsKernel<false>>(256);
   column.Row(GgmlType::kQ5_K).dot = Make<KWithMinsKernel<true>>(256);
   column.Row(GgmlType::kQ6_K).dot = Make<Q6_KKernel>(256);
