@@ -16,6 +16,7 @@ IsaLevel Detect() {
                       __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
     return vnni ? IsaLevel::kAvx512Vnni : IsaLevel::kAvx512;
   }
+  // The AVX2 kernels use F16C too: every CPU with AVX2 and FMA has it.
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return IsaLevel::kAvx2;
 #endif
   return IsaLevel::kPortable;

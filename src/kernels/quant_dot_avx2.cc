@@ -12,9 +12,11 @@
 namespace baleen::quant_internal {
 namespace {
 
-#define BALEEN_AVX2 __attribute__((target("avx2,fma")))
+// F16C converts the block scales in one instruction (the software conversion was a visible share of the 2 × 2 tiles,
+// which convert each block's scales once per tile). Every CPU with AVX2 and FMA has F16C (Haswell, Piledriver on).
+#define BALEEN_AVX2 __attribute__((target("avx2,fma,f16c")))
 
-float HalfAt(const uint8_t* p) { return Fp16ToFloat(Load16(p)); }
+BALEEN_AVX2 inline float HalfAt(const uint8_t* p) { return _cvtsh_ss(Load16(p)); }
 
 BALEEN_AVX2 inline __m256i Load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
