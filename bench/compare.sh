@@ -152,6 +152,8 @@ for path, entry in results.items():
         row = [os.path.basename(path), t + str(p if t == "pp" else n) + suffix, fmt(ours)] + \
               [fmt(x) for x in theirs] + [fmt(ratio), fmt(bound), fmt(share, 0)]
         print("| " + " | ".join(row) + " |")
+isas = sorted({e["baleen_doc"].get("isa") or "unknown" for e in results.values()})
+print(f"\nBaleen's kernels ran at ISA level {', '.join(isas)} (the CPU's, or as BALEEN_ISA capped it)")
 bandwidths = {round(e["baleen_doc"]["read_bandwidth_gb_per_s"], 1) for e in results.values()
               if e["baleen_doc"].get("read_bandwidth_gb_per_s")}
 if bandwidths:

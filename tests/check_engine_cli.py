@@ -146,10 +146,14 @@ def check_bench(models, work):
                   f"{arch}: bench {test} samples {samples}")
             check(math.isfinite(result[f"{test}_tokens_per_s"]) and result[f"{test}_tokens_per_s"] > 0,
                   f"{arch}: bench {test} rate")
+        check(result["isa"] in ("portable", "avx2", "avx512", "avx512vnni"), f"{arch}: bench isa {result.get('isa')}")
         check(result["pp_tokens"] == 16 and result["tg_tokens"] == 4 and result["reps"] == 2 and
               result["threads"] == 1 and result["ctx_depth"] == 0, f"{arch}: bench echo {result}")
         check(result["read_bandwidth_gb_per_s"] is None and result["tg_bound_tokens_per_s"] is None,
               f"{arch}: bench --no-bandwidth {result}")
+    capped = run_json("bench", models["qwen2"], "--json", "-p", "4", "-n", "1", "-r", "1", "-t", "1", "--no-bandwidth",
+                      env={**os.environ, "BALEEN_ISA": "portable"})
+    check(capped and capped[0]["isa"] == "portable", f"bench under BALEEN_ISA=portable: {capped}")
     # With the bandwidth measurement (one run: it streams a buffer of a GiB or more) and a context depth.
     skipped = run_json("bench", models["qwen2"], "--json", "-p", "0", "-n", "2", "-r", "1", "-t", "1", "-d", "8")
     check(skipped and skipped[0]["pp_samples"] == [] and len(skipped[0]["tg_samples"]) == 1, "bench -p 0")

@@ -17,6 +17,7 @@
 #include "bench/generation_bound.h"
 #include "bench/memory_bandwidth.h"
 #include "engine/sampling/sampler.h"
+#include "kernels/cpu_features.h"
 #include "engine/generation/session.h"
 
 namespace baleen::cli {
@@ -245,7 +246,9 @@ void PrintTable(const LoadedModel& m, const BenchArgs& a, int threads, const Sam
 
 void PrintJson(const BenchArgs& a, int threads, const Sample* pp, const Sample* tg, const GenerationBound* bound) {
   using Json = nlohmann::ordered_json;
-  Json j = {{"model", a.model.path}, {"threads", threads}, {"pp_tokens", a.n_prompt}, {"tg_tokens", a.n_gen},
+  // The kernels' instruction-set level: a speed holds only for the ISA it was measured on.
+  Json j = {{"model", a.model.path}, {"threads", threads}, {"isa", IsaLevelName(KernelIsa())},
+            {"pp_tokens", a.n_prompt}, {"tg_tokens", a.n_gen},
             {"ctx_depth", a.depth}, {"sequences", a.sequences}, {"reps", a.reps}};
   for (const auto& [key, s] : {std::pair{"pp", pp}, std::pair{"tg", tg}}) {
     const std::string k = key;
