@@ -367,8 +367,11 @@ Path ChoosePath(const TypeKernels* row, const WeightMatrix& w, int64_t n_tokens)
 }  // namespace
 
 void MatMulAll(std::span<const MatMulJob> given) {
-  std::vector<MatMulJob> jobs(given.begin(), given.end());
-  std::vector<const PackedDotKernel*> kernels;
+  // Reused across calls: MatMulAll runs for every block of every step.
+  thread_local std::vector<MatMulJob> jobs;
+  thread_local std::vector<const PackedDotKernel*> kernels;
+  jobs.assign(given.begin(), given.end());
+  kernels.clear();
   for (MatMulJob& job : jobs) {
     job.ldy = job.ldy > 0 ? job.ldy : job.w.rows;
     const TypeKernels* row = KernelRow(job.w.type);

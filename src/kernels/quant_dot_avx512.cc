@@ -26,6 +26,7 @@ BALEEN_VNNI inline __m512 Halves(float a, float b) {
 struct Q8_0Pairs {
   static constexpr int kBytes = kQ8_0Bytes;
   static constexpr int kOffset = 128;
+  static constexpr bool kMin = false;
   // Codes of blocks b and b + 1 (zero when second is false) as unsigned bytes.
   BALEEN_VNNI static __m512i Codes(const uint8_t* block, bool second) {
     const __m256i q0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 2));
@@ -60,6 +61,7 @@ BALEEN_VNNI inline __m512i PairFiveBitCodes(const uint8_t* qh, const uint8_t* qs
 struct Q4_0Pairs {
   static constexpr int kBytes = kQ4_0Bytes;
   static constexpr int kOffset = 8;
+  static constexpr bool kMin = false;
   BALEEN_VNNI static __m512i Codes(const uint8_t* block, bool second) {
     return PairNibbles(block + 2, kBytes, second);
   }
@@ -70,6 +72,7 @@ struct Q4_0Pairs {
 struct Q5_0Pairs {
   static constexpr int kBytes = kQ5_0Bytes;
   static constexpr int kOffset = 16;
+  static constexpr bool kMin = false;
   BALEEN_VNNI static __m512i Codes(const uint8_t* block, bool second) {
     return PairFiveBitCodes(block + 2, block + 6, kBytes, second);
   }
@@ -79,6 +82,7 @@ struct Q5_0Pairs {
 struct IQ4_NLPairs {
   static constexpr int kBytes = kIQ4_NLBytes;
   static constexpr int kOffset = 128;
+  static constexpr bool kMin = false;
   BALEEN_VNNI static __m512i Codes(const uint8_t* block, bool second) {
     const __m512i table = _mm512_xor_si512(
         _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(quants::kIq4NlValues))),
@@ -107,17 +111,8 @@ struct Q5_1Pairs {
 };
 
 template <typename Format>
-constexpr bool HasMin() {
-  if constexpr (requires { Format::kMin; }) {
-    return Format::kMin;
-  } else {
-    return false;
-  }
-}
-
-template <typename Format>
 struct PairKernel {
-  static constexpr bool kMin = HasMin<Format>();
+  static constexpr bool kMin = Format::kMin;
 
   template <int R, int T>
   BALEEN_VNNI static void Tile(const uint8_t* w, uint64_t row_bytes, const Q8Row* x, int64_t n, float* out,
