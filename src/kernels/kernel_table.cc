@@ -19,14 +19,17 @@ struct Filler {
 constexpr Filler kFillers[] = {
     {IsaLevel::kPortable, AddPortableDecoders},
     {IsaLevel::kPortable, AddPortableDots},
+    {IsaLevel::kPortable, AddPortableIQuantDots},
     {IsaLevel::kPortable, AddPackedLayouts},
     {IsaLevel::kAvx2, AddAvx2Decoders},
     {IsaLevel::kAvx2, AddAvx2Dots},
+    {IsaLevel::kAvx2, AddAvx2IQuantDots},
     {IsaLevel::kAvx2, AddAvx2Fused},
     {IsaLevel::kAvx512, AddAvx512Decoders},
     {IsaLevel::kAvx512, AddAvx512Fused},
     {IsaLevel::kAvx512Vnni, AddAvx512VnniDots},
     {IsaLevel::kAvx512Vnni, AddAvx512VnniKQuantDots},
+    {IsaLevel::kAvx512Vnni, AddAvx512VnniIQuantDots},
     {IsaLevel::kAvx512Vnni, AddAvx512VnniPacked},
 };
 

@@ -58,9 +58,12 @@ void AddPortableDecoders(KernelColumn& column);  // fast_decode.cc
 void AddAvx2Decoders(KernelColumn& column);
 void AddAvx512Decoders(KernelColumn& column);
 void AddPortableDots(KernelColumn& column);        // quant_dot.cc
+void AddPortableIQuantDots(KernelColumn& column);  // quant_dot_reference_iq.cc
 void AddAvx2Dots(KernelColumn& column);            // quant_dot_avx2.cc
+void AddAvx2IQuantDots(KernelColumn& column);      // quant_dot_avx2_iq.cc
 void AddAvx512VnniDots(KernelColumn& column);      // quant_dot_avx512.cc
 void AddAvx512VnniKQuantDots(KernelColumn& column);  // quant_dot_avx512_k.cc
+void AddAvx512VnniIQuantDots(KernelColumn& column);  // quant_dot_avx512_iq.cc
 void AddAvx2Fused(KernelColumn& column);           // fused_dot.cc
 void AddAvx512Fused(KernelColumn& column);
 void AddPackedLayouts(KernelColumn& column);       // packed_rows.cc

@@ -50,7 +50,7 @@ TEST(KernelTable, RowsAreConsistent) {
         EXPECT_TRUE(below->packed.tile == nullptr || row.packed.tile != nullptr) << type << " at " << name;
       }
     }
-    for (GgmlType type : {GgmlType::kF32, GgmlType::kQ2_K, GgmlType::kIQ4_XS}) {
+    for (GgmlType type : {GgmlType::kF32, GgmlType::kQ8_1, GgmlType::kTQ2_0}) {
       EXPECT_EQ(KernelRow(type, level), nullptr) << GgmlTypeName(type) << " at " << name;
     }
   }

@@ -21,18 +21,6 @@ using namespace quant_internal;
 
 float Half(const uint8_t* p) { return Fp16ToFloat(Load16(p)); }
 
-// One weight block against its activation block: contribution = d_x · (scale · sum − min_scale · min_sum), where
-// the sums are exact integers. Formats without a min leave min_sum 0.
-struct BlockTerms {
-  float scale = 0;
-  int32_t sum = 0;
-  float min_scale = 0;
-  int32_t min_sum = 0;
-};
-
-// a: the block's activation codes; sums: their sums per 16.
-using TermsFn = BlockTerms (*)(const uint8_t* block, const int8_t* a, const int16_t* sums);
-
 BlockTerms TermsQ8_0(const uint8_t* block, const int8_t* a, const int16_t*) {
   const int8_t* q = reinterpret_cast<const int8_t*>(block + 2);
   BlockTerms t{.scale = Half(block)};
@@ -134,13 +122,7 @@ BlockTerms TermsQ6_K(const uint8_t* block, const int8_t* a, const int16_t*) {
   return t;
 }
 
-struct ScalarFormat {
-  int elems;  // per weight block, equal to the activation block
-  int bytes;
-  TermsFn terms;
-};
-
-const ScalarFormat* FindScalarFormat(GgmlType type) {
+const ScalarFormat* FindLegacyAndKScalarFormat(GgmlType type) {
   static constexpr ScalarFormat kQ8_0{32, kQ8_0Bytes, TermsQ8_0}, kQ4_0{32, kQ4_0Bytes, TermsQ4_0};
   static constexpr ScalarFormat kQ4_K{256, kQ4_KBytes, TermsQ4_K}, kQ5_K{256, kQ5_KBytes, TermsQ5_K};
   static constexpr ScalarFormat kQ6_K{256, kQ6_KBytes, TermsQ6_K};
@@ -160,26 +142,12 @@ const ScalarFormat* FindScalarFormat(GgmlType type) {
   }
 }
 
-// The portable kernel: the reference's integer sums, scaled and accumulated in float.
-template <GgmlType kType>
-void PortableTile(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const Q8Row* x, int64_t n_tokens,
-                  int64_t n, float* out, int64_t ldo) {
-  const ScalarFormat& f = *FindScalarFormat(kType);
-  for (int64_t r = 0; r < n_rows; ++r) {
-    const uint8_t* row = w + r * row_bytes;
-    for (int64_t t = 0; t < n_tokens; ++t) {
-      float acc = 0.0f;
-      for (int64_t b = 0; b < n / f.elems; ++b) {
-        const BlockTerms terms = f.terms(row + b * f.bytes, x[t].qs + b * f.elems, x[t].sums + b * f.elems / 16);
-        acc += x[t].d[b] * (terms.scale * static_cast<float>(terms.sum) -
-                            terms.min_scale * static_cast<float>(terms.min_sum));
-      }
-      out[t * ldo + r] = acc;
-    }
-  }
-}
-
 }  // namespace
+
+const quant_internal::ScalarFormat* quant_internal::FindScalarFormat(GgmlType type) {
+  if (const ScalarFormat* f = FindLegacyAndKScalarFormat(type)) return f;
+  return FindIQuantScalarFormat(type);
+}
 
 void QuantizeActivationRowReference(const float* x, int64_t n, int block, int8_t* qs, float* d, int16_t* sums) {
   for (int64_t b = 0; b < n / block; ++b) {

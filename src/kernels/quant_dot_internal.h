@@ -83,6 +83,50 @@ void RunTiles(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const Q8Row*
   for (; r < n_rows; ++r) RunRows<Kernel, 1, kT>(w + r * row_bytes, row_bytes, x, n_tokens, n, out + r, ldo);
 }
 
+// ---- The scalar reference, one block at a time ------------------------------------------------------------------
+
+// One weight block against its activation block: contribution = d_x · (scale · sum − min_scale · min_sum), where
+// the sums are exact integers. Formats without a min leave min_sum 0.
+struct BlockTerms {
+  float scale = 0;
+  int32_t sum = 0;
+  float min_scale = 0;
+  int32_t min_sum = 0;
+};
+
+// a: the block's activation codes; sums: their sums per 16.
+using TermsFn = BlockTerms (*)(const uint8_t* block, const int8_t* a, const int16_t* sums);
+
+struct ScalarFormat {
+  int elems;  // per weight block, equal to the activation block
+  int bytes;
+  TermsFn terms;
+};
+
+// The format of `type`, or nullptr: the legacy formats and the K-quants (quant_dot.cc), then the codebook i-quants
+// (quant_dot_reference_iq.cc).
+const ScalarFormat* FindScalarFormat(GgmlType type);
+const ScalarFormat* FindIQuantScalarFormat(GgmlType type);
+
+// The portable kernel: the reference's integer sums, scaled and accumulated in float.
+template <GgmlType kType>
+void PortableTile(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const Q8Row* x, int64_t n_tokens,
+                  int64_t n, float* out, int64_t ldo) {
+  const ScalarFormat& f = *FindScalarFormat(kType);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    const uint8_t* row = w + r * row_bytes;
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      float acc = 0.0f;
+      for (int64_t b = 0; b < n / f.elems; ++b) {
+        const BlockTerms terms = f.terms(row + b * f.bytes, x[t].qs + b * f.elems, x[t].sums + b * f.elems / 16);
+        acc += x[t].d[b] * (terms.scale * static_cast<float>(terms.sum) -
+                            terms.min_scale * static_cast<float>(terms.min_sum));
+      }
+      out[t * ldo + r] = acc;
+    }
+  }
+}
+
 // Per-level activation quantizers of one token (same contract as QuantizeActivationRowReference).
 void QuantizeRowAvx512(const float* x, int64_t n, int block, int8_t* qs, float* d, int16_t* sums);
 
