@@ -146,7 +146,7 @@ def check_bench(models, work):
                   f"{arch}: bench {test} samples {samples}")
             check(math.isfinite(result[f"{test}_tokens_per_s"]) and result[f"{test}_tokens_per_s"] > 0,
                   f"{arch}: bench {test} rate")
-        check(result["isa"] in ("portable", "avx2", "avx512", "avx512vnni"), f"{arch}: bench isa {result.get('isa')}")
+        check(result["isa"] in ("portable", "avx2", "avx2vnni", "avx512", "avx512vnni"), f"{arch}: bench isa {result.get('isa')}")
         check(result["pp_tokens"] == 16 and result["tg_tokens"] == 4 and result["reps"] == 2 and
               result["threads"] == 1 and result["ctx_depth"] == 0, f"{arch}: bench echo {result}")
         check(result["read_bandwidth_gb_per_s"] is None and result["tg_bound_tokens_per_s"] is None,

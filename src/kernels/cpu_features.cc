@@ -4,8 +4,22 @@
 #include <cstdlib>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 namespace baleen {
 namespace {
+
+// AVX-VNNI is CPUID leaf 7, sub-leaf 1, EAX bit 4 (GCC 12 and clang 14 name no __builtin_cpu_supports test for it).
+bool HasAvxVnni() {
+#if defined(__x86_64__)
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx) != 0 && ((eax >> 4) & 1) != 0;
+#else
+  return false;
+#endif
+}
 
 IsaLevel Detect() {
 #if defined(__x86_64__)
@@ -17,7 +31,9 @@ IsaLevel Detect() {
     return vnni ? IsaLevel::kAvx512Vnni : IsaLevel::kAvx512;
   }
   // The AVX2 kernels use F16C too: every CPU with AVX2 and FMA has it.
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return IsaLevel::kAvx2;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    return HasAvxVnni() ? IsaLevel::kAvx2Vnni : IsaLevel::kAvx2;
+  }
 #endif
   return IsaLevel::kPortable;
 }
@@ -27,6 +43,9 @@ IsaLevel Resolve() {
   if (const char* cap = std::getenv("BALEEN_ISA")) {
     if (std::strcmp(cap, "portable") == 0) level = IsaLevel::kPortable;
     if (std::strcmp(cap, "avx512") == 0 && level > IsaLevel::kAvx512) level = IsaLevel::kAvx512;
+    if (std::strcmp(cap, "avx2vnni") == 0 && level > IsaLevel::kAvx2Vnni) {
+      level = HasAvxVnni() ? IsaLevel::kAvx2Vnni : IsaLevel::kAvx2;
+    }
     if (std::strcmp(cap, "avx2") == 0 && level > IsaLevel::kAvx2) level = IsaLevel::kAvx2;
   }
   return level;
@@ -43,10 +62,15 @@ const char* IsaLevelName(IsaLevel level) {
   switch (level) {
     case IsaLevel::kAvx512Vnni: return "avx512vnni";
     case IsaLevel::kAvx512: return "avx512";
+    case IsaLevel::kAvx2Vnni: return "avx2vnni";
     case IsaLevel::kAvx2: return "avx2";
     case IsaLevel::kPortable: return "portable";
   }
   return "portable";
+}
+
+bool CpuRuns(IsaLevel level) {
+  return level <= KernelIsa() && (level != IsaLevel::kAvx2Vnni || HasAvxVnni());
 }
 
 }  // namespace baleen

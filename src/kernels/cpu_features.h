@@ -1,15 +1,22 @@
 // The instruction-set level the kernels dispatch to: the best the CPU has, or lower when BALEEN_ISA asks for it
-// (BALEEN_ISA=avx512, avx2 or portable), so every kernel variant can be tested and compared on one machine. Kernels
-// layer.
+// (BALEEN_ISA=avx512, avx2vnni, avx2 or portable), so every kernel variant can be tested and compared on one machine.
+// Kernels layer.
 #pragma once
 
 namespace baleen {
 
-// Ordered: a level includes everything below it. kAvx512Vnni adds the 8- and 16-bit integer dot products
-// (VPDPBUSD, VPDPWSSD) with AVX-512 BW and VL (and F16C, FMA) to AVX-512 F; the F32 kernels treat it as kAvx512.
-enum class IsaLevel { kPortable = 0, kAvx2 = 1, kAvx512 = 2, kAvx512Vnni = 3 };
+// Ordered: a level includes everything below it, except kAvx2Vnni, a side branch of kAvx2. kAvx2Vnni is AVX2 with
+// AVX-VNNI's 256-bit VPDPBUSD (Intel's client cores since Alder Lake, which have no AVX-512); CPUs with AVX-512 do
+// not all have AVX-VNNI (Skylake to Ice Lake servers lack it), so the levels above never include its kernels.
+// kAvx512Vnni adds the 8- and 16-bit integer dot products (VPDPBUSD, VPDPWSSD) with AVX-512 BW and VL (and F16C,
+// FMA) to AVX-512 F. The F32 kernels treat kAvx2Vnni as kAvx2 and kAvx512Vnni as kAvx512.
+enum class IsaLevel { kPortable = 0, kAvx2 = 1, kAvx2Vnni = 2, kAvx512 = 3, kAvx512Vnni = 4 };
 
 IsaLevel KernelIsa();
 const char* IsaLevelName(IsaLevel level);
+
+// Whether this CPU can run the kernels of `level` (any level up to its own, and kAvx2Vnni only with AVX-VNNI):
+// what the tests and benchmarks walk.
+bool CpuRuns(IsaLevel level);
 
 }  // namespace baleen

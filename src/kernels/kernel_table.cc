@@ -24,16 +24,26 @@ constexpr Filler kFillers[] = {
     {IsaLevel::kAvx2, AddAvx2Decoders},
     {IsaLevel::kAvx2, AddAvx2Dots},
     {IsaLevel::kAvx2, AddAvx2IQuantDots},
+    {IsaLevel::kAvx2, AddAvx2KQuantDots},
     {IsaLevel::kAvx2, AddAvx2Fused},
+    {IsaLevel::kAvx2, AddAvx2Packed},
+    {IsaLevel::kAvx2Vnni, AddAvx2VnniPacked},
     {IsaLevel::kAvx512, AddAvx512Decoders},
     {IsaLevel::kAvx512, AddAvx512Fused},
     {IsaLevel::kAvx512Vnni, AddAvx512VnniDots},
     {IsaLevel::kAvx512Vnni, AddAvx512VnniKQuantDots},
+    {IsaLevel::kAvx512Vnni, AddAvx512VnniKQuantDots2},
     {IsaLevel::kAvx512Vnni, AddAvx512VnniIQuantDots},
     {IsaLevel::kAvx512Vnni, AddAvx512VnniPacked},
 };
 
 constexpr int kLevels = static_cast<int>(IsaLevel::kAvx512Vnni) + 1;
+
+// Whether the column of `level` includes the kernels of `filler`: every level up to it, except kAvx2Vnni's kernels
+// in any column but its own (cpu_features.h: the levels above do not imply AVX-VNNI).
+bool Overlays(IsaLevel level, IsaLevel filler) {
+  return filler <= level && (filler != IsaLevel::kAvx2Vnni || level == IsaLevel::kAvx2Vnni);
+}
 
 // Built for every level (the tests and benchmarks compare them); a few dozen function pointers.
 const std::array<KernelColumn, kLevels>& Columns() {
@@ -41,7 +51,7 @@ const std::array<KernelColumn, kLevels>& Columns() {
     std::array<KernelColumn, kLevels> built;
     for (int level = 0; level < kLevels; ++level) {
       for (const Filler& filler : kFillers) {
-        if (static_cast<int>(filler.level) <= level) filler.fill(built[level]);
+        if (Overlays(static_cast<IsaLevel>(level), filler.level)) filler.fill(built[level]);
       }
       built[level].Sort();
     }
@@ -75,6 +85,11 @@ const TypeKernels* KernelRow(GgmlType type, IsaLevel level) { return Columns()[s
 const TypeKernels* KernelRow(GgmlType type) {
   static const KernelColumn& resolved = Columns()[static_cast<int>(KernelIsa())];
   return resolved.Find(type);
+}
+
+IsaLevel LevelBelow(IsaLevel level) {
+  if (level == IsaLevel::kAvx512) return IsaLevel::kAvx2;
+  return level == IsaLevel::kPortable ? level : static_cast<IsaLevel>(static_cast<int>(level) - 1);
 }
 
 std::span<const TypeKernels> KernelRows(IsaLevel level) { return Columns()[static_cast<int>(level)].rows(); }

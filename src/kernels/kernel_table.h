@@ -51,6 +51,9 @@ const TypeKernels* KernelRow(GgmlType type);
 const TypeKernels* KernelRow(GgmlType type, IsaLevel level);
 // Every row at a level, in type order.
 std::span<const TypeKernels> KernelRows(IsaLevel level);
+// The level whose column `level` overlays last: the one below, except kAvx512's, which is kAvx2 (kAvx2Vnni is a
+// side branch). kPortable for kPortable.
+IsaLevel LevelBelow(IsaLevel level);
 
 // The column fillers, one per ISA file (and level), listed by level in kernel_table.cc.
 namespace kernel_columns {
@@ -61,12 +64,16 @@ void AddPortableDots(KernelColumn& column);        // quant_dot.cc
 void AddPortableIQuantDots(KernelColumn& column);  // quant_dot_reference_iq.cc
 void AddAvx2Dots(KernelColumn& column);            // quant_dot_avx2.cc
 void AddAvx2IQuantDots(KernelColumn& column);      // quant_dot_avx2_iq.cc
+void AddAvx2KQuantDots(KernelColumn& column);      // quant_dot_avx2_k.cc: Q2_K, Q3_K, IQ4_XS
 void AddAvx512VnniDots(KernelColumn& column);      // quant_dot_avx512.cc
 void AddAvx512VnniKQuantDots(KernelColumn& column);  // quant_dot_avx512_k.cc
+void AddAvx512VnniKQuantDots2(KernelColumn& column);  // quant_dot_avx512_k2.cc: Q2_K, Q3_K, IQ4_XS
 void AddAvx512VnniIQuantDots(KernelColumn& column);  // quant_dot_avx512_iq.cc
 void AddAvx2Fused(KernelColumn& column);           // fused_dot.cc
 void AddAvx512Fused(KernelColumn& column);
 void AddPackedLayouts(KernelColumn& column);       // packed_rows.cc
+void AddAvx2Packed(KernelColumn& column);          // packed_rows_avx2.cc
+void AddAvx2VnniPacked(KernelColumn& column);
 void AddAvx512VnniPacked(KernelColumn& column);    // packed_rows_avx512.cc
 }  // namespace kernel_columns
 

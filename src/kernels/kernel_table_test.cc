@@ -7,7 +7,8 @@
 namespace baleen {
 namespace {
 
-constexpr IsaLevel kAllLevels[] = {IsaLevel::kPortable, IsaLevel::kAvx2, IsaLevel::kAvx512, IsaLevel::kAvx512Vnni};
+constexpr IsaLevel kAllLevels[] = {IsaLevel::kPortable, IsaLevel::kAvx2, IsaLevel::kAvx2Vnni, IsaLevel::kAvx512,
+                                   IsaLevel::kAvx512Vnni};
 
 // What every row declares holds together at every level (whether or not this CPU runs it): a packed kernel comes with
 // its layout and an unpacked dot on the same activation blocks, activation blocks divide the weight blocks, a higher
@@ -42,7 +43,7 @@ TEST(KernelTable, RowsAreConsistent) {
         EXPECT_EQ(row.packed.act_block, row.dot.act_block) << type << " at " << name;
       }
       if (level != IsaLevel::kPortable) {
-        const TypeKernels* below = KernelRow(row.type, static_cast<IsaLevel>(static_cast<int>(level) - 1));
+        const TypeKernels* below = KernelRow(row.type, LevelBelow(level));
         if (below == nullptr) continue;
         EXPECT_TRUE(below->decode == nullptr || row.decode != nullptr) << type << " at " << name;
         EXPECT_TRUE(below->dot.tile == nullptr || row.dot.tile != nullptr) << type << " at " << name;

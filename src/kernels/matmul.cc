@@ -122,6 +122,7 @@ DotFn PickDot() {
   switch (KernelIsa()) {
     case IsaLevel::kAvx512Vnni:
     case IsaLevel::kAvx512: return DotAvx512;
+    case IsaLevel::kAvx2Vnni:
     case IsaLevel::kAvx2: return DotAvx2;
     default: return DotPortable;
   }
@@ -197,6 +198,7 @@ Dot4x4Fn PickDot4x4() {
   switch (KernelIsa()) {
     case IsaLevel::kAvx512Vnni:
     case IsaLevel::kAvx512: return Dot4x4Avx512;
+    case IsaLevel::kAvx2Vnni:
     case IsaLevel::kAvx2: return Dot4x4Avx2;
     default: return Dot4x4Portable;
   }

@@ -122,12 +122,74 @@ BlockTerms TermsQ6_K(const uint8_t* block, const int8_t* a, const int16_t*) {
   return t;
 }
 
+// Q2_K: x = d·sc_s·q − dmin·m_s per 16-element sub-block s, q the 2-bit code at TwoBitPosition; sc_s and m_s are
+// the low and high nibbles of scales[s]. The min part needs only Σ a per sub-block.
+BlockTerms TermsQ2_K(const uint8_t* block, const int8_t* a, const int16_t* sums) {
+  const uint8_t* scales = block;
+  const uint8_t* qs = block + 16;
+  BlockTerms t{.scale = Half(block + 80), .min_scale = Half(block + 82)};
+  for (int s = 0; s < 16; ++s) {
+    int32_t sub = 0;
+    for (int e = 16 * s; e < 16 * s + 16; ++e) sub += quants::ReadBits(qs, quants::TwoBitPosition(e), 3) * a[e];
+    t.sum += (scales[s] & 0xF) * sub;
+    t.min_sum += (scales[s] >> 4) * sums[s];
+  }
+  return t;
+}
+
+// Q3_K: x = d·(sc_s − 32)·v per 16-element sub-block s, v the two low bits at TwoBitPosition minus 4 where the
+// hmask bit at HighBitPosition is clear.
+BlockTerms TermsQ3_K(const uint8_t* block, const int8_t* a, const int16_t*) {
+  const uint8_t* hmask = block;
+  const uint8_t* qs = block + 32;
+  const uint8_t* scales = block + 96;
+  BlockTerms t{.scale = Half(block + 108)};
+  for (int s = 0; s < 16; ++s) {
+    int32_t sub = 0;
+    for (int e = 16 * s; e < 16 * s + 16; ++e) {
+      const int low = quants::ReadBits(qs, quants::TwoBitPosition(e), 3);
+      const int high = quants::ReadBits(hmask, quants::HighBitPosition(e), 1);
+      sub += (low - (high != 0 ? 0 : 4)) * a[e];
+    }
+    t.sum += (quants::UnpackQ3ScaleCode(scales, s) - 32) * sub;
+  }
+  return t;
+}
+
+// IQ4_XS: x = d·(s_g − 32)·kIq4NlValues[q] per 32-element group g. The 6-bit s_g: its low four bits in nibble g % 2
+// of byte 4 + g / 2, its top two at bits 2g of the u16 at byte 2. Group g's codes are the 16 bytes at 8 + 16g:
+// elements 0..15 in the low nibbles, 16..31 in the high ones.
+BlockTerms TermsIQ4_XS(const uint8_t* block, const int8_t* a, const int16_t*) {
+  BlockTerms t{.scale = Half(block)};
+  for (int g = 0; g < 8; ++g) {
+    const int low = (block[4 + g / 2] >> (4 * (g % 2))) & 0xF;
+    const int high = (Load16(block + 2) >> (2 * g)) & 3;
+    const uint8_t* qs = block + 8 + 16 * g;
+    int32_t sub = 0;
+    for (int j = 0; j < 16; ++j) {
+      sub += quants::kIq4NlValues[qs[j] & 0xF] * a[32 * g + j] + quants::kIq4NlValues[qs[j] >> 4] * a[32 * g + 16 + j];
+    }
+    t.sum += ((low | high << 4) - 32) * sub;
+  }
+  return t;
+}
+
+// MXFP4: x = 2^(e − 128)·kMxfp4Values[q], e the block's first byte, the nibbles packed as Q4_0's after it. The
+// scale is a float subnormal for e < 2, still exact.
+BlockTerms TermsMXFP4(const uint8_t* block, const int8_t* a, const int16_t*) {
+  BlockTerms t{.scale = std::ldexp(1.0f, static_cast<int>(block[0]) - 128)};
+  for (int j = 0; j < 32; ++j) t.sum += kMxfp4Values[LegacyNibble(block + 1, j)] * a[j];
+  return t;
+}
+
 const ScalarFormat* FindLegacyAndKScalarFormat(GgmlType type) {
   static constexpr ScalarFormat kQ8_0{32, kQ8_0Bytes, TermsQ8_0}, kQ4_0{32, kQ4_0Bytes, TermsQ4_0};
   static constexpr ScalarFormat kQ4_K{256, kQ4_KBytes, TermsQ4_K}, kQ5_K{256, kQ5_KBytes, TermsQ5_K};
   static constexpr ScalarFormat kQ6_K{256, kQ6_KBytes, TermsQ6_K};
   static constexpr ScalarFormat kQ4_1{32, kQ4_1Bytes, TermsQ4_1}, kQ5_0{32, kQ5_0Bytes, TermsQ5_0};
   static constexpr ScalarFormat kQ5_1{32, kQ5_1Bytes, TermsQ5_1}, kIQ4_NL{32, kIQ4_NLBytes, TermsIQ4_NL};
+  static constexpr ScalarFormat kQ2_K{256, kQ2_KBytes, TermsQ2_K}, kQ3_K{256, kQ3_KBytes, TermsQ3_K};
+  static constexpr ScalarFormat kIQ4_XS{256, kIQ4_XSBytes, TermsIQ4_XS}, kMXFP4{32, kMXFP4Bytes, TermsMXFP4};
   switch (type) {
     case GgmlType::kQ8_0: return &kQ8_0;
     case GgmlType::kQ4_0: return &kQ4_0;
@@ -138,6 +200,10 @@ const ScalarFormat* FindLegacyAndKScalarFormat(GgmlType type) {
     case GgmlType::kQ4_K: return &kQ4_K;
     case GgmlType::kQ5_K: return &kQ5_K;
     case GgmlType::kQ6_K: return &kQ6_K;
+    case GgmlType::kQ2_K: return &kQ2_K;
+    case GgmlType::kQ3_K: return &kQ3_K;
+    case GgmlType::kIQ4_XS: return &kIQ4_XS;
+    case GgmlType::kMXFP4: return &kMXFP4;
     default: return nullptr;
   }
 }
@@ -180,7 +246,9 @@ void QuantizeActivations(const float* x, int64_t n_tokens, int64_t cols, int blo
   if (out.qs.size() < n) out.qs.resize(n);
   if (out.d.size() < n / block) out.d.resize(n / block);
   if (out.sums.size() < n / 16) out.sums.resize(n / 16);
-  const auto quantize = KernelIsa() >= IsaLevel::kAvx512 ? QuantizeRowAvx512 : QuantizeActivationRowReference;
+  const auto quantize = KernelIsa() >= IsaLevel::kAvx512 ? QuantizeRowAvx512
+                        : KernelIsa() >= IsaLevel::kAvx2 ? QuantizeRowAvx2
+                                                         : QuantizeActivationRowReference;
   const auto body = [&](int64_t begin, int64_t end, int) {
     for (int64_t t = begin; t < end; ++t) {
       quantize(x + t * cols, cols, block, &out.qs[t * cols], &out.d[t * cols / block], &out.sums[t * cols / 16]);
@@ -219,6 +287,10 @@ void kernel_columns::AddPortableDots(KernelColumn& column) {
   column.Row(GgmlType::kQ4_K).dot = {256, PortableTile<GgmlType::kQ4_K>};
   column.Row(GgmlType::kQ5_K).dot = {256, PortableTile<GgmlType::kQ5_K>};
   column.Row(GgmlType::kQ6_K).dot = {256, PortableTile<GgmlType::kQ6_K>};
+  column.Row(GgmlType::kQ2_K).dot = {256, PortableTile<GgmlType::kQ2_K>};
+  column.Row(GgmlType::kQ3_K).dot = {256, PortableTile<GgmlType::kQ3_K>};
+  column.Row(GgmlType::kIQ4_XS).dot = {256, PortableTile<GgmlType::kIQ4_XS>};
+  column.Row(GgmlType::kMXFP4).dot = {32, PortableTile<GgmlType::kMXFP4>};
 }
 
 const QuantDotKernel* QuantDot(GgmlType type, IsaLevel level) {

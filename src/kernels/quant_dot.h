@@ -50,7 +50,8 @@ struct QuantDotKernel {
 };
 
 // The integer kernel for weights of `type` at the given ISA level (default: the CPU's), or nullptr when the type
-// has none. Types: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, Q4_K, Q5_K, Q6_K.
+// has none. The kernel table lists the types (kernel_table.h): the legacy formats, MXFP4, the K-quants and the
+// i-quants.
 const QuantDotKernel* QuantDot(GgmlType type, IsaLevel level);
 const QuantDotKernel* QuantDot(GgmlType type);
 

@@ -3,34 +3,13 @@
 // the AVX-512 level on CPUs without VNNI.
 #include <cstring>
 
-#include "base/float16.h"
 #include "formats/quants/iq_grids.h"  // kIq4NlValues
-#include "kernels/kernel_table.h"
-#include "kernels/quant_dot_internal.h"
-#include "kernels/simd.h"
+#include "kernels/quant_dot_avx2.h"
 
 namespace baleen::quant_internal {
 namespace {
 
-// F16C converts the block scales in one instruction (the software conversion was a visible share of the 2 × 2 tiles,
-// which convert each block's scales once per tile). Every CPU with AVX2 and FMA has F16C (Haswell, Piledriver on).
-#define BALEEN_AVX2 __attribute__((target("avx2,fma,f16c")))
-
-BALEEN_AVX2 inline float HalfAt(const uint8_t* p) { return _cvtsh_ss(Load16(p)); }
-
-BALEEN_AVX2 inline __m256i Load256(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
-
-// Both 16-bit halves of 32 pair sums: the low 8 lanes scaled by a, the high 8 by b.
-BALEEN_AVX2 inline __m256i ScalePair(int a, int b) {
-  return _mm256_set_m128i(_mm_set1_epi16(static_cast<int16_t>(b)), _mm_set1_epi16(static_cast<int16_t>(a)));
-}
-
-template <int R, int T>
-BALEEN_AVX2 void StoreSums(const __m256 (&acc)[R][T], float* out, int64_t ldo) {
-  for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) out[t * ldo + r] = simd::HorizontalSum(acc[r][t]);
-  }
-}
+using namespace avx2;
 
 // Q8_0: signed codes; |w| · sign(a, w) turns each product into unsigned × signed with the same value.
 struct Q8_0Kernel {
@@ -92,17 +71,15 @@ struct Q4_0Kernel {
   }
 };
 
-// ---- The other 32-element formats: Q4_1, Q5_0, Q5_1, IQ4_NL ------------------------------------------------------
-// Each format gives its 32 codes in element order; the kernel below handles an offset (Q5_0: 16, subtracted as
-// 16 · (pair sums of a), like Q4_0's 8), a min (x = d·q + m: m·Σa, the block's Σa from the two sums of 16) or signed
-// codes (IQ4_NL's table values, multiplied as Q8_0's).
+// ---- The other 32-element formats: Q4_1, Q5_0, Q5_1, IQ4_NL, MXFP4 -----------------------------------------------
+// Each format gives its 32 codes in element order and its block scale; the kernel below handles an offset (Q5_0: 16,
+// subtracted as 16 · (pair sums of a), like Q4_0's 8), a min (x = d·q + m: m·Σa, the block's Σa from the two sums of
+// 16) or signed codes (IQ4_NL's and MXFP4's table values, multiplied as Q8_0's).
 
-// Nibbles of qs[16] in element order: element j < 16 in the low nibble of qs[j], j ≥ 16 in the high one of qs[j − 16].
-BALEEN_AVX2 inline __m256i Nibbles(const uint8_t* qs) {
-  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m128i mask = _mm_set1_epi8(0x0F);
-  return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask), _mm_and_si128(bytes, mask));
-}
+// The block scale of the formats that start with an f16 d.
+struct HalfScaled {
+  BALEEN_AVX2 static float Scale(const uint8_t* block) { return HalfAt(block); }
+};
 
 // Nibbles plus 16 where bit j of the little-endian u32 at qh is set: each byte j picks qh byte j / 8 and tests
 // bit j mod 8.
@@ -117,25 +94,25 @@ BALEEN_AVX2 inline __m256i FiveBitCodes(const uint8_t* qh, const uint8_t* qs) {
   return _mm256_or_si256(Nibbles(qs), _mm256_and_si256(set, _mm256_set1_epi8(16)));
 }
 
-struct Q4_1Codes {
+struct Q4_1Codes : HalfScaled {
   static constexpr int kBytes = kQ4_1Bytes, kOffset = 0;
   static constexpr bool kMin = true, kSigned = false;
   BALEEN_AVX2 static __m256i Codes(const uint8_t* block) { return Nibbles(block + 4); }
 };
 
-struct Q5_0Codes {
+struct Q5_0Codes : HalfScaled {
   static constexpr int kBytes = kQ5_0Bytes, kOffset = 16;
   static constexpr bool kMin = false, kSigned = false;
   BALEEN_AVX2 static __m256i Codes(const uint8_t* block) { return FiveBitCodes(block + 2, block + 6); }
 };
 
-struct Q5_1Codes {
+struct Q5_1Codes : HalfScaled {
   static constexpr int kBytes = kQ5_1Bytes, kOffset = 0;
   static constexpr bool kMin = true, kSigned = false;
   BALEEN_AVX2 static __m256i Codes(const uint8_t* block) { return FiveBitCodes(block + 4, block + 8); }
 };
 
-struct IQ4_NLCodes {
+struct IQ4_NLCodes : HalfScaled {
   static constexpr int kBytes = kIQ4_NLBytes, kOffset = 0;
   static constexpr bool kMin = false, kSigned = true;
   // The table's values as signed bytes, looked up by VPSHUFB in each 128-bit lane.
@@ -143,6 +120,17 @@ struct IQ4_NLCodes {
     const __m256i table = _mm256_broadcastsi128_si256(
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(quants::kIq4NlValues)));
     return _mm256_shuffle_epi8(table, Nibbles(block + 2));
+  }
+};
+
+// MXFP4: the doubled E2M1 values (in [-12, 12]) looked up as IQ4_NL's; the scale is the E8M0 byte's power of two.
+struct MXFP4Codes {
+  static constexpr int kBytes = kMXFP4Bytes, kOffset = 0;
+  static constexpr bool kMin = false, kSigned = true;
+  BALEEN_AVX2 static float Scale(const uint8_t* block) { return E8M0Scale(block[0]); }
+  BALEEN_AVX2 static __m256i Codes(const uint8_t* block) {
+    const __m256i table = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(kMxfp4Values)));
+    return _mm256_shuffle_epi8(table, Nibbles(block + 1));
   }
 };
 
@@ -160,7 +148,7 @@ struct LegacyKernel {
       for (int r = 0; r < R; ++r) {
         const uint8_t* block = w + r * row_bytes + b * Format::kBytes;
         codes[r] = Format::Codes(block);
-        dw[r] = HalfAt(block);
+        dw[r] = Format::Scale(block);
         if constexpr (Format::kMin) mins[r] = _mm256_setr_ps(HalfAt(block + 2), 0, 0, 0, 0, 0, 0, 0);
       }
       for (int t = 0; t < T; ++t) {
@@ -316,14 +304,6 @@ struct Q6_KKernel {
   }
 };
 
-// 2 rows × 2 tokens: accumulators, codes, scales and activations fit the 16 vector registers.
-constexpr int kRows = 2, kTokens = 2;
-
-template <typename Kernel>
-constexpr QuantDotKernel Make(int act_block) {
-  return {act_block, RunTiles<Kernel, kRows, kTokens>};
-}
-
 }  // namespace
 
 }  // namespace baleen::quant_internal
@@ -332,12 +312,14 @@ namespace baleen::kernel_columns {
 
 void AddAvx2Dots(KernelColumn& column) {
   using namespace quant_internal;
+  using namespace quant_internal::avx2;
   column.Row(GgmlType::kQ8_0).dot = Make<Q8_0Kernel>(32);
   column.Row(GgmlType::kQ4_0).dot = Make<Q4_0Kernel>(32);
   column.Row(GgmlType::kQ4_1).dot = Make<LegacyKernel<Q4_1Codes>>(32);
   column.Row(GgmlType::kQ5_0).dot = Make<LegacyKernel<Q5_0Codes>>(32);
   column.Row(GgmlType::kQ5_1).dot = Make<LegacyKernel<Q5_1Codes>>(32);
   column.Row(GgmlType::kIQ4_NL).dot = Make<LegacyKernel<IQ4_NLCodes>>(32);
+  column.Row(GgmlType::kMXFP4).dot = Make<LegacyKernel<MXFP4Codes>>(32);
   column.Row(GgmlType::kQ4_K).dot = Make<KWithMinsKernel<false>>(256);
   column.Row(GgmlType::kQ5_K).dot = Make<KWithMinsKernel<true>>(256);
   column.Row(GgmlType::kQ6_K).dot = Make<Q6_KKernel>(256);

@@ -1,9 +1,8 @@
-// AVX-512 VNNI integer kernels for the 32-element block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL), their
-// column filler, and the AVX-512 activation quantizer. 512-bit vectors hold two blocks; VPDPBUSD multiplies unsigned
-// weight codes by signed activations and sums groups of four products in 32 bits.
+// AVX-512 VNNI integer kernels for the 32-element block formats (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, MXFP4), their
+// column filler. 512-bit vectors hold two blocks; VPDPBUSD multiplies unsigned weight codes by signed activations and
+// sums groups of four products in 32 bits.
 #include "kernels/quant_dot_avx512.h"
 
-#include <cfloat>
 #include <cstring>
 
 #include "formats/quants/iq_grids.h"  // kIq4NlValues
@@ -18,12 +17,17 @@ BALEEN_VNNI inline __m512 Halves(float a, float b) {
   return _mm512_mask_mov_ps(_mm512_set1_ps(a), 0xFF00, _mm512_set1_ps(b));
 }
 
+// The block scale of the formats that start with an f16 d.
+struct HalfScaled {
+  BALEEN_VNNI static float Scale(const uint8_t* block) { return HalfAt(block); }
+};
+
 // ---- Two 32-element blocks per vector: Q8_0 and Q4_0 --------------------------------------------------------
 // VPDPBUSD wants unsigned × signed. Weight codes are made unsigned by an offset (Q8_0: q + 128; Q4_0's nibbles
 // already are, with the offset 8 in the format), and the offset's share, offset · Σ a, is subtracted lane by lane:
 // the accumulator starts at −offset · (Σ of each lane's four activations), itself one VPDPBUSD.
 
-struct Q8_0Pairs {
+struct Q8_0Pairs : HalfScaled {
   static constexpr int kBytes = kQ8_0Bytes;
   static constexpr int kOffset = 128;
   static constexpr bool kMin = false;
@@ -58,7 +62,7 @@ BALEEN_VNNI inline __m512i PairFiveBitCodes(const uint8_t* qh, const uint8_t* qs
   return _mm512_or_si512(PairNibbles(qs, bytes, second), _mm512_maskz_mov_epi8(fifth, _mm512_set1_epi8(16)));
 }
 
-struct Q4_0Pairs {
+struct Q4_0Pairs : HalfScaled {
   static constexpr int kBytes = kQ4_0Bytes;
   static constexpr int kOffset = 8;
   static constexpr bool kMin = false;
@@ -69,7 +73,7 @@ struct Q4_0Pairs {
 
 // ---- The other 32-element formats: Q5_0, IQ4_NL (offsets), Q4_1, Q5_1 (a min: x = d·q + m) --------------------
 
-struct Q5_0Pairs {
+struct Q5_0Pairs : HalfScaled {
   static constexpr int kBytes = kQ5_0Bytes;
   static constexpr int kOffset = 16;
   static constexpr bool kMin = false;
@@ -79,7 +83,7 @@ struct Q5_0Pairs {
 };
 
 // IQ4_NL's table values plus 128, in [1, 241], looked up by VPSHUFB.
-struct IQ4_NLPairs {
+struct IQ4_NLPairs : HalfScaled {
   static constexpr int kBytes = kIQ4_NLBytes;
   static constexpr int kOffset = 128;
   static constexpr bool kMin = false;
@@ -91,8 +95,23 @@ struct IQ4_NLPairs {
   }
 };
 
+// MXFP4's doubled E2M1 values plus 128, in [116, 140], looked up as IQ4_NL's; the scale is the E8M0 byte's power
+// of two.
+struct MXFP4Pairs {
+  static constexpr int kBytes = kMXFP4Bytes;
+  static constexpr int kOffset = 128;
+  static constexpr bool kMin = false;
+  BALEEN_VNNI static float Scale(const uint8_t* block) { return E8M0Scale(block[0]); }
+  BALEEN_VNNI static __m512i Codes(const uint8_t* block, bool second) {
+    const __m512i table = _mm512_xor_si512(
+        _mm512_broadcast_i32x4(_mm_load_si128(reinterpret_cast<const __m128i*>(kMxfp4Values))),
+        _mm512_set1_epi8(-128));
+    return _mm512_shuffle_epi8(table, PairNibbles(block + 1, kBytes, second));
+  }
+};
+
 // The min term m·Σa goes into lane 0 of each block's half (mask 0x0101), once per block.
-struct Q4_1Pairs {
+struct Q4_1Pairs : HalfScaled {
   static constexpr int kBytes = kQ4_1Bytes;
   static constexpr int kOffset = 0;
   static constexpr bool kMin = true;
@@ -101,7 +120,7 @@ struct Q4_1Pairs {
   }
 };
 
-struct Q5_1Pairs {
+struct Q5_1Pairs : HalfScaled {
   static constexpr int kBytes = kQ5_1Bytes;
   static constexpr int kOffset = 0;
   static constexpr bool kMin = true;
@@ -131,7 +150,7 @@ struct PairKernel {
       for (int r = 0; r < R; ++r) {
         const uint8_t* block = w + r * row_bytes + b * Format::kBytes;
         codes[r] = Format::Codes(block, second);
-        dw[r] = Halves(HalfAt(block), second ? HalfAt(block + Format::kBytes) : 0.0f);
+        dw[r] = Halves(Format::Scale(block), second ? Format::Scale(block + Format::kBytes) : 0.0f);
         if constexpr (kMin) {
           mins[r] = _mm512_maskz_mov_ps(0x0101, Halves(HalfAt(block + 2), second ? HalfAt(block + Format::kBytes + 2)
                                                                                  : 0.0f));
@@ -163,30 +182,6 @@ struct PairKernel {
 
 }  // namespace
 
-// Same as QuantizeActivationRowReference, 16 elements at a time: the same products x · (127 / amax), rounded to
-// nearest-even by VCVTPS2DQ under the default rounding mode, so the codes are bit-identical.
-__attribute__((target("avx512f"))) void QuantizeRowAvx512(const float* x, int64_t n, int block, int8_t* qs,
-                                                          float* d, int16_t* sums) {
-  for (int64_t b = 0; b < n / block; ++b) {
-    const float* xb = x + b * block;
-    __m512 vmax = _mm512_setzero_ps();
-    for (int i = 0; i < block; i += 16) vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_loadu_ps(xb + i)));
-    const float amax = _mm512_reduce_max_ps(vmax);
-    float inverse = amax > 0.0f ? 127.0f / amax : 0.0f;
-    if (!(inverse <= FLT_MAX)) inverse = 0.0f;
-    d[b] = inverse == 0.0f ? 0.0f : amax / 127.0f;
-    const __m512 scale = _mm512_set1_ps(inverse);
-    for (int i = 0; i < block; i += 16) {
-      const __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(xb + i), scale));
-      const __m128i codes = _mm512_cvtsepi32_epi8(q);
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + b * block + i), codes);
-      // Summed from the saturated codes: a NaN or infinite input converts to INT_MIN, and sixteen of those would
-      // overflow an int.
-      sums[(b * block + i) / 16] = static_cast<int16_t>(_mm512_reduce_add_epi32(_mm512_cvtepi8_epi32(codes)));
-    }
-  }
-}
-
 }  // namespace baleen::quant_internal
 
 namespace baleen::kernel_columns {
@@ -200,6 +195,7 @@ void AddAvx512VnniDots(KernelColumn& column) {
   column.Row(GgmlType::kQ5_0).dot = Make<PairKernel<Q5_0Pairs>>(32);
   column.Row(GgmlType::kQ5_1).dot = Make<PairKernel<Q5_1Pairs>>(32);
   column.Row(GgmlType::kIQ4_NL).dot = Make<PairKernel<IQ4_NLPairs>>(32);
+  column.Row(GgmlType::kMXFP4).dot = Make<PairKernel<MXFP4Pairs>>(32);
 }
 
 }  // namespace baleen::kernel_columns

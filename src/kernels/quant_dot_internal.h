@@ -22,6 +22,22 @@ constexpr int kIQ4_NLBytes = 18;  // f16 d, uint8 qs[16]
 constexpr int kQ4_KBytes = 144;  // f16 d, f16 dmin, scales[12], qs[128]
 constexpr int kQ5_KBytes = 176;  // f16 d, f16 dmin, scales[12], qh[32], qs[128]
 constexpr int kQ6_KBytes = 210;  // ql[128], qh[64], int8 scales[16], f16 d
+constexpr int kQ2_KBytes = 84;   // scales[16] (scale low nibble, min high nibble), qs[64], f16 d, f16 dmin
+constexpr int kQ3_KBytes = 110;  // hmask[32], qs[64], scales[12] (6-bit, bias 32), f16 d
+constexpr int kIQ4_XSBytes = 136;  // f16 d, u16 scales_h, scales_l[4], qs[128]
+constexpr int kMXFP4Bytes = 17;    // E8M0 exponent e, qs[16] (nibbles packed as Q4_0's)
+
+// MXFP4's E2M1 values doubled, sign in bit 3, so they are integers and the block scale is 2^(e − 128).
+alignas(16) inline constexpr int8_t kMxfp4Values[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+// 2^(e − 128) from the bits: a normal float's biased exponent e − 1 for e ≥ 2, the subnormals 2^-127 and 2^-128
+// (mantissa bit 22 and 21) below. Exact for every e, and quicker than ldexp in the kernels.
+inline float E8M0Scale(uint8_t e) {
+  const uint32_t bits = e >= 2 ? static_cast<uint32_t>(e - 1) << 23 : uint32_t{0x00200000} << e;
+  float scale;
+  std::memcpy(&scale, &bits, 4);
+  return scale;
+}
 
 inline uint16_t Load16(const uint8_t* p) {
   uint16_t v;
@@ -127,7 +143,9 @@ void PortableTile(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const Q8
   }
 }
 
-// Per-level activation quantizers of one token (same contract as QuantizeActivationRowReference).
+// Per-level activation quantizers of one token (same contract as QuantizeActivationRowReference), in
+// quantize_activations.cc.
 void QuantizeRowAvx512(const float* x, int64_t n, int block, int8_t* qs, float* d, int16_t* sums);
+void QuantizeRowAvx2(const float* x, int64_t n, int block, int8_t* qs, float* d, int16_t* sums);
 
 }  // namespace baleen::quant_internal
