@@ -9,33 +9,25 @@
 
 #include <benchmark/benchmark.h>
 
-#include "base/float16.h"
 #include "formats/ggml_type.h"
 #include "kernels/kernel_table.h"
 #include "kernels/matmul.h"
 #include "kernels/packed_rows.h"
 #include "kernels/packed_weights.h"
+#include "kernels/random_blocks.h"
 
 namespace baleen {
 namespace {
 
-// Random codes with small positive f16 scales: the kernels' work does not depend on the values, and writing
-// random bytes is much quicker than quantizing floats for the 14M-weight shapes.
+// Random codes with sane block scales (random_blocks.h): the kernels' work does not depend on the values, and
+// writing random bytes is much quicker than quantizing floats for the 14M-weight shapes.
 std::vector<uint8_t> RandomRows(GgmlType type, int64_t rows, int64_t cols) {
   const uint64_t row_bytes = RowBytes(type, cols).value();
   const int64_t block_bytes = GetGgmlTypeInfo(type).block_bytes;
   std::vector<uint8_t> bytes(row_bytes * rows);
   std::mt19937 rng(1);
   for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
-  const int scale_at = type == GgmlType::kQ6_K ? 208 : 0;
-  const uint16_t half = FloatToFp16(0.01f);
-  for (size_t b = 0; b < bytes.size(); b += static_cast<size_t>(block_bytes)) {
-    std::memcpy(&bytes[b + scale_at], &half, 2);
-    // dmin, or Q4_1/Q5_1's m
-    if (type == GgmlType::kQ4_K || type == GgmlType::kQ5_K || type == GgmlType::kQ4_1 || type == GgmlType::kQ5_1) {
-      std::memcpy(&bytes[b + 2], &half, 2);
-    }
-  }
+  for (size_t b = 0; b < bytes.size(); b += static_cast<size_t>(block_bytes)) SetSaneBlockScales(type, &bytes[b], rng);
   return bytes;
 }
 

@@ -10,12 +10,12 @@
 
 #include <gtest/gtest.h>
 
-#include "base/float16.h"
 #include "formats/quants/quants.h"
 #include "kernels/kernel_table.h"
 #include "kernels/matmul.h"
 #include "kernels/packed_rows.h"
 #include "kernels/packed_weights.h"
+#include "kernels/random_blocks.h"
 
 namespace baleen {
 namespace {
@@ -135,48 +135,6 @@ struct Rows {
   uint64_t row_bytes;
 };
 
-// Where a block keeps its f16 scales: d first (and dmin, or Q4_1/Q5_1's signed minimum m, after it), Q6_K's d at
-// the end, Q2_K's d and dmin and Q3_K's d after the codes. IQ1_M spreads its f16 over the top nibbles of its four
-// 16-bit scale words, and MXFP4 has an 8-bit exponent instead (SetBlockScales writes both).
-struct HalfField {
-  int offset;
-  bool either_sign;
-};
-
-std::vector<HalfField> HalfFields(GgmlType type) {
-  switch (type) {
-    case GgmlType::kQ4_1:
-    case GgmlType::kQ5_1: return {{0, false}, {2, true}};
-    case GgmlType::kQ4_K:
-    case GgmlType::kQ5_K: return {{0, false}, {2, false}};
-    case GgmlType::kQ6_K: return {{208, false}};
-    case GgmlType::kQ2_K: return {{80, false}, {82, false}};
-    case GgmlType::kQ3_K: return {{108, false}};
-    case GgmlType::kIQ1_M:
-    case GgmlType::kMXFP4: return {};
-    default: return {{0, false}};
-  }
-}
-
-// Sane scales for one random block: positive f16 scales in [1e-3, 1e-2] (either sign where the format allows it).
-void SetBlockScales(GgmlType type, uint8_t* block, std::mt19937& rng) {
-  std::uniform_real_distribution<float> scale(1e-3f, 1e-2f);
-  for (const HalfField& f : HalfFields(type)) {
-    const uint16_t h = FloatToFp16(f.either_sign && rng() % 2 ? -scale(rng) : scale(rng));
-    std::memcpy(block + f.offset, &h, 2);
-  }
-  if (type == GgmlType::kIQ1_M) {  // qs[32], qh[16], four u16 scale words: nibble k of the f16 in the top of word k
-    const uint16_t h = FloatToFp16(scale(rng));
-    for (int k = 0; k < 4; ++k) {
-      uint16_t word;
-      std::memcpy(&word, block + 48 + 2 * k, 2);
-      word = static_cast<uint16_t>((word & 0x0FFF) | (((h >> (4 * k)) & 0xF) << 12));
-      std::memcpy(block + 48 + 2 * k, &word, 2);
-    }
-  }
-  if (type == GgmlType::kMXFP4) block[0] = static_cast<uint8_t>(118 + rng() % 8);  // E8M0: 2^-10 .. 2^-3
-}
-
 // Rows quantized from Gaussian values, or (random_bits, and always for a format without a quantizer) random codes
 // with sane block scales: every bit pattern of the codes and packed sub-block scales, Q8_0's -128 included.
 Rows MakeRows(GgmlType type, int64_t n_rows, int64_t n, uint32_t seed, bool random_bits) {
@@ -192,7 +150,7 @@ Rows MakeRows(GgmlType type, int64_t n_rows, int64_t n, uint32_t seed, bool rand
     if (random_bits || !CanQuantize(type)) {
       for (uint64_t i = 0; i < rows.row_bytes; ++i) row[i] = static_cast<uint8_t>(rng());
       for (uint64_t b = 0; b < rows.row_bytes; b += static_cast<uint64_t>(block_bytes)) {
-        SetBlockScales(type, row + b, rng);
+        SetSaneBlockScales(type, row + b, rng);
       }
     } else {
       EXPECT_TRUE(QuantizeRow(type, &values[r * n], row, n).ok());
