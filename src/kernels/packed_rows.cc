@@ -44,6 +44,39 @@ void PackQ8_0(const uint8_t* src, uint64_t row_bytes, int64_t cols, uint8_t* dst
   }
 }
 
+// Q4_0 and Q5_0 (x = d·(q − 8), d·(q − 16)), per 32-element block of the group's 16 rows, 288 and 352 bytes (what
+// the rows take in GGUF):
+//   [0, 32)      d of rows 0..15, f16
+//   [32, 288)    codes, four 64-byte vectors: byte 4i + e of vector v holds element 4v + e of row i in its low nibble
+//                and element 16 + 4v + e in its high one, which is GGUF's qs[4v + e] as it stands
+//   [288, 352)   Q5_0: the fifth bits as Q5_K's for one sub-block: bit v of byte 4i + e that of element 4v + e,
+//                bit 4 + v that of element 16 + 4v + e
+constexpr int kQ4_0GroupBlock = 32 + 256;
+constexpr int kQ5_0GroupBlock = kQ4_0GroupBlock + 64;
+
+template <bool kFiveBits>
+void PackQ4Q5_0(const uint8_t* src, uint64_t row_bytes, int64_t cols, uint8_t* dst) {
+  constexpr int kBytes = kFiveBits ? kQ5_0Bytes : kQ4_0Bytes;
+  constexpr int kGroupBlock = kFiveBits ? kQ5_0GroupBlock : kQ4_0GroupBlock;
+  const int qs_at = kFiveBits ? 6 : 2;
+  for (int64_t b = 0; b < cols / 32; ++b) {
+    uint8_t* out = dst + b * kGroupBlock;
+    if constexpr (kFiveBits) std::memset(out + kQ4_0GroupBlock, 0, 64);
+    for (int i = 0; i < kPackRows; ++i) {
+      const uint8_t* block = src + i * row_bytes + b * kBytes;
+      std::memcpy(out + 2 * i, block, 2);
+      for (int v = 0; v < 4; ++v) std::memcpy(out + 32 + 64 * v + 4 * i, block + qs_at + 4 * v, 4);
+      if constexpr (kFiveBits) {
+        const uint32_t qh = Load32(block + 2);
+        for (int j = 0; j < 32; ++j) {
+          const int l = j % 16, v = l / 4;  // j < 16: the low nibble of vector v, else its high one
+          out[kQ4_0GroupBlock + 4 * i + l % 4] |= static_cast<uint8_t>(((qh >> j) & 1) << (j < 16 ? v : 4 + v));
+        }
+      }
+    }
+  }
+}
+
 // Q4_K, per 256-element super-block of the group's 16 rows, 2368 bytes (16 · 144 = 2304 in GGUF):
 //   [0, 32)       d of rows 0..15, f16          [32, 64)     dmin of rows 0..15, f16
 //   [64, 192)     scale of sub-block j, row i at 64 + 16j + i (6-bit, one byte)
@@ -150,7 +183,7 @@ void PackQ6_K(const uint8_t* src, uint64_t row_bytes, int64_t cols, uint8_t* dst
 
 namespace baleen::kernel_columns {
 
-// The layouts are plain byte shuffles, so every level has them; only AVX-512 VNNI has a kernel that reads them.
+// The layouts are plain byte shuffles, so every level has them; AVX2 and up have kernels that read them.
 void AddPackedLayouts(KernelColumn& column) {
   using namespace quant_internal;
   const auto set = [&](GgmlType type, int block_bytes, PackGroupFn pack) {
@@ -158,6 +191,8 @@ void AddPackedLayouts(KernelColumn& column) {
     column.Row(type).pack = pack;
   };
   set(GgmlType::kQ8_0, kQ8_0GroupBlock, PackQ8_0);
+  set(GgmlType::kQ4_0, kQ4_0GroupBlock, PackQ4Q5_0<false>);
+  set(GgmlType::kQ5_0, kQ5_0GroupBlock, PackQ4Q5_0<true>);
   set(GgmlType::kQ4_K, kQ4_KGroupBlock, PackQ4_K);
   set(GgmlType::kQ5_K, kQ5_KGroupBlock, PackQ5_K);
   set(GgmlType::kQ6_K, kQ6_KGroupBlock, PackQ6_K);

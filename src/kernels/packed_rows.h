@@ -1,4 +1,5 @@
-// Weights repacked at load into groups of 16 interleaved rows, for the AVX-512 VNNI integer kernels. Kernels layer.
+// Weights repacked at load into groups of 16 interleaved rows, for the packed integer kernels (AVX-512 VNNI, AVX-VNNI,
+// AVX2). Kernels layer.
 // In GGUF order one vector of weights holds 64 codes of one row, so every row·token product ends in a horizontal
 // sum and every block's scale is applied to a scalar. Interleaved, a vector holds four consecutive codes of each of
 // 16 rows: one VPDPBUSD against four activation codes broadcast to all lanes advances 16 rows at once, lane i is row
@@ -15,8 +16,8 @@ namespace baleen {
 
 inline constexpr int64_t kPackRows = 16;
 
-// Whether PackRows handles `type` with rows of `cols` elements on this CPU (AVX-512 VNNI kernels only), for a
-// matrix of `rows` rows (a multiple of kPackRows).
+// Whether PackRows handles `type` with rows of `cols` elements on this CPU (the kernel table's row has a packed
+// kernel at KernelIsa()), for a matrix of `rows` rows (a multiple of kPackRows).
 bool CanPackRows(GgmlType type, int64_t rows, int64_t cols);
 
 // Bytes of one packed group of kPackRows rows.

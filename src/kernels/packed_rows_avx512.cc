@@ -97,6 +97,54 @@ struct PackedQ8_0 {
   }
 };
 
+// Q4_0 and Q5_0: Σ = d·(Σ q·a − offset·Σ a) with offset 8 or 16 (the layout is one Q4_K/Q5_K sub-block per block);
+// each block's sums start at −offset·Σ a, from the token's sums per 16. One group at a time: with 32-element blocks
+// the broadcasts are few against the products.
+template <bool kFiveBits>
+struct PackedQ4Q5_0 {
+  static constexpr int kActBlock = 32;
+  static constexpr int kGroups = 1;
+  static constexpr int kOffset = kFiveBits ? 16 : 8;
+  static constexpr int64_t kQ4Bytes = 32 + 256;
+  static constexpr int64_t kBlockBytes = kQ4Bytes + (kFiveBits ? 64 : 0);
+
+  template <int T, int G>
+  BALEEN_VNNI static void Tokens(const uint8_t* group, uint64_t, const Q8Row* x, int64_t n, float* out, int64_t ldo) {
+    static_assert(G == 1, "one group at a time");
+    __m512 acc[T];
+    for (auto& a : acc) a = _mm512_setzero_ps();
+    const __m512i low_nibbles = _mm512_set1_epi8(0x0F);
+#pragma GCC unroll 1
+    for (int64_t b = 0; b < n / 32; ++b) {
+      const uint8_t* block = group + b * kBlockBytes;
+      __m512i s[T];
+      for (int t = 0; t < T; ++t) s[t] = _mm512_set1_epi32(-kOffset * (x[t].sums[2 * b] + x[t].sums[2 * b + 1]));
+      __m512i fifth;
+      if constexpr (kFiveBits) fifth = _mm512_loadu_si512(block + kQ4Bytes);
+      for (int v = 0; v < 4; ++v) {
+        const __m512i both = _mm512_loadu_si512(block + 32 + 64 * v);
+        __m512i low = _mm512_and_si512(both, low_nibbles);
+        __m512i high = _mm512_and_si512(_mm512_srli_epi16(both, 4), low_nibbles);
+        if constexpr (kFiveBits) {
+          const __m512i bit4 = _mm512_set1_epi8(0x10);
+          low = _mm512_or_si512(low, _mm512_and_si512(_mm512_slli_epi16(fifth, 4 - v), bit4));
+          high = _mm512_or_si512(high, _mm512_and_si512(_mm512_srli_epi16(fifth, v), bit4));
+        }
+        for (int t = 0; t < T; ++t) {
+          const int8_t* a = x[t].qs + 32 * b;
+          s[t] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(s[t], low, Broadcast4(a + 4 * v)), high,
+                                     Broadcast4(a + 16 + 4 * v));
+        }
+      }
+      const __m512 d = HalfVector(block);
+      for (int t = 0; t < T; ++t) {
+        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), _mm512_mul_ps(d, _mm512_set1_ps(x[t].d[b])), acc[t]);
+      }
+    }
+    for (int t = 0; t < T; ++t) _mm512_storeu_ps(out + t * ldo, acc[t]);
+  }
+};
+
 // Q4_K: Σ = d·Σ_j sc_j·(q·a)_j − dmin·Σ_j m_j·(Σ a)_j over the 32-element sub-blocks j. The codes are unsigned
 // already; the scaled sub-block sums are added in 32-bit integers (|Σ| < 8 · 63 · 32 · 31 · 128 for Q5_K's five-bit
 // codes), the mins term of a pair of sub-blocks is one VPDPWSSD of the rows' 16-bit mins with the token's two
@@ -293,6 +341,8 @@ namespace baleen::kernel_columns {
 void AddAvx512VnniPacked(KernelColumn& column) {
   using namespace quant_internal;
   column.Row(GgmlType::kQ8_0).packed = {PackedQ8_0::kActBlock, Tile<PackedQ8_0>};
+  column.Row(GgmlType::kQ4_0).packed = {PackedQ4Q5_0<false>::kActBlock, Tile<PackedQ4Q5_0<false>>};
+  column.Row(GgmlType::kQ5_0).packed = {PackedQ4Q5_0<true>::kActBlock, Tile<PackedQ4Q5_0<true>>};
   column.Row(GgmlType::kQ4_K).packed = {PackedQ4_K::kActBlock, Tile<PackedQ4_K>};
   column.Row(GgmlType::kQ5_K).packed = {PackedQ5_K::kActBlock, Tile<PackedQ5_K>};
   column.Row(GgmlType::kQ6_K).packed = {PackedQ6_K::kActBlock, Tile<PackedQ6_K>};

@@ -43,8 +43,8 @@ inline constexpr const char* kModelArgsHelp =
     "  -t, --threads N  worker threads (default: all cores)\n"
     "  --batch N      prompt tokens per forward pass (default 512)\n"
     "  --mla auto|naive|absorbed  MLA attention form (deepseek2; default auto)\n"
-    "  --no-repack    keep Q8_0/Q4_K/Q5_K/Q6_K weights in the file's layout (default: interleaved copies for\n"
-    "                 the integer kernels on AVX2 and better)\n"
+    "  --no-repack    keep Q8_0/Q4_0/Q5_0/Q4_K/Q5_K/Q6_K weights in the file's layout (default: interleaved\n"
+    "                 copies for the integer kernels on AVX2 and better)\n"
     "  --cache-type f32|f16  KV cache elements (default f32, exact; f16 halves what attention reads at long context)\n";
 
 // Consumes args[i] (and its value) when it is one of the flags above; sets `error` on a bad value.
