@@ -45,8 +45,8 @@ for isa in neondot neon portable; do
   done
 done
 # The forward passes (F32 and the Q4_K model through the integer kernels: one pass = token by token = chunked, MLA
-# forms, F16 cache) at the native level only, without the batched-sequence cases: emulated, the whole suite takes
-# about 4 minutes per level, these about 2.
+# forms, F16 cache) at the native level only, without the batched-sequence cases: emulated on a shared 2-core x86
+# machine the whole suite took 4-5 minutes per level, these 3.
 echo "== models_test under qemu-aarch64, BALEEN_ISA=neondot"
 BALEEN_ISA=neondot BALEEN_TEST_DATA="$PWD/tests/data" "${qemu[@]}" "$build/src/models/models_test" --gtest_brief=1 \
   --gtest_filter='-*BatchedSequencesEqualSeparateOnes*'

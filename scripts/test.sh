@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # README command 2: installs what is missing, then builds and runs every test:
 #   1. the release build's test suite (unit, known-answer, interop, CLI end-to-end);
-#   2. the ARM check: the kernel tests cross-compiled for AArch64 and run under qemu-user (scripts/check_aarch64.sh);
+#   2. the ARM check: kernel and model tests cross-compiled for AArch64, run under qemu-user (scripts/check_aarch64.sh);
 #   3. a short libFuzzer run of each parser's fuzz target (BALEEN_FUZZ_SECONDS each, default 60);
 #   4. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer (last, so ctest's summary closes the run).
 # Set BALEEN_SKIP_ARM=1, BALEEN_SKIP_ASAN=1 or BALEEN_SKIP_FUZZ=1 to skip a stage during development.
