@@ -28,12 +28,11 @@ if [ ${#missing[@]} -ne 0 ]; then
   fi
 fi
 
-build=build/aarch64
+build=build/aarch64  # the preset's binaryDir (CMakePresets.json)
 tests=(kernel_table_test quant_dot_test kernels_test)
 echo "== aarch64 cross build (kernels, models and their tests)"
-cmake -S . -B "$build" -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake -DCMAKE_BUILD_TYPE=Release \
-  -DBALEEN_FORWARD_ONLY=ON -DBALEEN_TESTS=ON >/dev/null
-cmake --build "$build" -j "$(nproc)" --target "${tests[@]}" models_test
+cmake --preset aarch64 >/dev/null
+cmake --build --preset aarch64 -j "$(nproc)" --target "${tests[@]}" models_test
 
 # The binaries directly, not ctest: one run per level covers every test of the binary, where ctest would start
 # qemu once per test case.
