@@ -150,7 +150,8 @@ Result<ReadBandwidth> MeasureReadBandwidth(const ReadBandwidthOptions& options) 
   const uint64_t asked = options.buffer_bytes > 0 ? options.buffer_bytes : DefaultBandwidthBufferBytes();
   r.buffer_bytes = std::max<uint64_t>(asked / kChunkBytes, 1) * kChunkBytes;
   r.threads = ThreadPool::Global().n_threads();
-  r.isa = std::min(KernelIsa(), IsaLevel::kAvx512);  // the widest loads; the integer-dot levels add nothing here
+  // The widest loads: the integer-dot levels add nothing here, and off x86-64 the loads are the portable loop.
+  r.isa = IsArmLevel(KernelIsa()) ? IsaLevel::kPortable : std::min(KernelIsa(), IsaLevel::kAvx512);
   Buffer buffer(r.buffer_bytes, options.huge_pages);
   if (buffer.words() == nullptr) {
     return ResourceExhausted("cannot allocate " + std::to_string(r.buffer_bytes >> 20) +

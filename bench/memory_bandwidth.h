@@ -25,7 +25,7 @@ struct ReadBandwidth {
   std::vector<double> pass_bytes_per_s;
   uint64_t buffer_bytes = 0;
   int threads = 0;
-  IsaLevel isa = IsaLevel::kPortable;  // of the loads: the kernels' level, AVX-512 at most
+  IsaLevel isa = IsaLevel::kPortable;  // of the loads: the kernels' level, AVX-512 at most (portable off x86-64)
 };
 
 // Four times the last-level cache (STREAM's rule) and at least 1 GiB, so caches cannot serve a meaningful share of

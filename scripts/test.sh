@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # README command 2: installs what is missing, then builds and runs every test:
 #   1. the release build's test suite (unit, known-answer, interop, CLI end-to-end);
-#   2. a short libFuzzer run of each parser's fuzz target (BALEEN_FUZZ_SECONDS each, default 60);
-#   3. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer (last, so ctest's summary closes the run).
-# Set BALEEN_SKIP_ASAN=1 or BALEEN_SKIP_FUZZ=1 to skip a stage during development.
+#   2. the ARM check: kernel and model tests cross-compiled for AArch64, run under qemu-user (scripts/check_aarch64.sh);
+#   3. a short libFuzzer run of each parser's fuzz target (BALEEN_FUZZ_SECONDS each, default 60);
+#   4. the same suite under AddressSanitizer + UndefinedBehaviorSanitizer (last, so ctest's summary closes the run).
+# Set BALEEN_SKIP_ARM=1, BALEEN_SKIP_ASAN=1 or BALEEN_SKIP_FUZZ=1 to skip a stage during development.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -15,6 +16,10 @@ echo "== release build and tests"
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$jobs"
 ctest --preset release
+
+if [ "${BALEEN_SKIP_ARM:-0}" != 1 ]; then
+  scripts/check_aarch64.sh
+fi
 
 if [ "${BALEEN_SKIP_FUZZ:-0}" != 1 ]; then
   echo "== fuzzing (${BALEEN_FUZZ_SECONDS:-60} s per target)"

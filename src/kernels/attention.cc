@@ -18,14 +18,17 @@
 namespace baleen {
 namespace {
 
+#if defined(__x86_64__)  // the AVX-512 kernels; elsewhere only the portable ones
 // 16 elements of a cached row as F32.
 __attribute__((target("avx512f"))) inline __m512 Load16(const float* p) { return _mm512_loadu_ps(p); }
 __attribute__((target("avx512f"))) inline __m512 Load16(const uint16_t* p) {
   return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
 }
+#endif  // defined(__x86_64__)
 inline float Value(float x) { return x; }
 inline float Value(uint16_t h) { return Fp16ToFloat(h); }
 
+#if defined(__x86_64__)
 // The lane sums of v[0..15] as the lanes of one vector, by a tree of shuffles and adds: 45 instructions where 16
 // separate horizontal sums take about 16 × 16. With 128-dimensional heads the sums were as costly as the products.
 __attribute__((target("avx512f"))) inline __m512 Sum16(const __m512 (&v)[16]) {
@@ -73,6 +76,7 @@ __attribute__((target("avx512f"))) void Dot4x4Avx512(const float* const* q, cons
     }
   }
 }
+#endif  // defined(__x86_64__)
 
 void Dot4x4Portable(const float* const* q, const float* const* k, int64_t d, float s[4][4]) {
   for (int r = 0; r < 4; ++r) {
@@ -92,6 +96,7 @@ void Dot4x4Portable(const float* const* q, const uint16_t* const* k, int64_t d, 
 // out[r][0..dv) += Σ_s p[r][s0 + s] v_s for s in [0, count), value s at v + s · ldv, for the first nr of 4 rows (the
 // rest repeat row nr − 1). Every output element adds its terms in key order, so splitting the keys into ranges (cache
 // blocks, chunks) changes no bit.
+#if defined(__x86_64__)
 // Columns [j, j + 16 · B) of the above. B blocks of 16 at once let each broadcast weight feed B products: with one,
 // the loads (a value vector and four broadcasts per four FMAs) bounded the loop.
 template <int B, typename E>
@@ -130,6 +135,7 @@ __attribute__((target("avx512f"))) void WeightedSumAdd4Avx512(const float* const
     }
   }
 }
+#endif  // defined(__x86_64__)
 
 void WeightedSumAdd4Portable(const float* const* p, int64_t s0, int64_t count, const float* v, int64_t ldv,
                              int64_t dv, float* const* out, int nr) {
@@ -147,7 +153,9 @@ void WeightedSumAdd4Portable(const float* const* p, int64_t s0, int64_t count, c
   }
 }
 
+#if defined(__x86_64__)
 bool UseAvx512() { return KernelIsa() >= IsaLevel::kAvx512; }
+#endif
 
 }  // namespace
 
@@ -170,9 +178,14 @@ void AttendRowsOf(const AttentionRows& rows, const CacheRows& k, int64_t d, cons
                   std::vector<float>& scratch) {
   using DotFn = void (*)(const float* const*, const E* const*, int64_t, float[4][4]);
   using SumFn = void (*)(const float* const*, int64_t, int64_t, const E*, int64_t, int64_t, float* const*, int);
+#if defined(__x86_64__)
   const bool avx512 = UseAvx512();
   const DotFn dot = avx512 ? DotFn{Dot4x4Avx512<E>} : DotFn{Dot4x4Portable};
   const SumFn weighted_sum = avx512 ? SumFn{WeightedSumAdd4Avx512<E>} : SumFn{WeightedSumAdd4Portable};
+#else
+  const DotFn dot = Dot4x4Portable;
+  const SumFn weighted_sum = WeightedSumAdd4Portable;
+#endif
   for (int64_t b0 = 0; b0 < rows.n_rows; b0 += kRowBlock) {
     const int64_t b1 = std::min(rows.n_rows, b0 + kRowBlock);
     int64_t max_keys = 0;  // of the block

@@ -1,4 +1,5 @@
-// CPU feature detection (GCC's __builtin_cpu_supports) capped by the BALEEN_ISA environment variable.
+// CPU feature detection (GCC's __builtin_cpu_supports on x86-64, the kernel's HWCAP bits on AArch64) capped by the
+// BALEEN_ISA environment variable.
 #include "kernels/cpu_features.h"
 
 #include <cstdlib>
@@ -6,6 +7,11 @@
 
 #if defined(__x86_64__)
 #include <cpuid.h>
+#elif defined(__aarch64__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)  // the Linux ABI's bit for SDOT/UDOT, for C libraries whose headers predate it
+#endif
 #endif
 
 namespace baleen {
@@ -34,6 +40,9 @@ IsaLevel Detect() {
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     return HasAvxVnni() ? IsaLevel::kAvx2Vnni : IsaLevel::kAvx2;
   }
+#elif defined(__aarch64__)
+  // Advanced SIMD is part of the AArch64 base architecture; dotprod is optional before ARMv8.4.
+  return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0 ? IsaLevel::kNeonDot : IsaLevel::kNeon;
 #endif
   return IsaLevel::kPortable;
 }
@@ -42,6 +51,11 @@ IsaLevel Resolve() {
   IsaLevel level = Detect();
   if (const char* cap = std::getenv("BALEEN_ISA")) {
     if (std::strcmp(cap, "portable") == 0) level = IsaLevel::kPortable;
+    // A cap names a level of this CPU's own branch; another branch's name leaves the level as it is.
+    if (IsArmLevel(level)) {
+      if (std::strcmp(cap, "neon") == 0) level = IsaLevel::kNeon;
+      return level;
+    }
     if (std::strcmp(cap, "avx512") == 0 && level > IsaLevel::kAvx512) level = IsaLevel::kAvx512;
     if (std::strcmp(cap, "avx2vnni") == 0 && level > IsaLevel::kAvx2Vnni) {
       level = HasAvxVnni() ? IsaLevel::kAvx2Vnni : IsaLevel::kAvx2;
@@ -64,13 +78,17 @@ const char* IsaLevelName(IsaLevel level) {
     case IsaLevel::kAvx512: return "avx512";
     case IsaLevel::kAvx2Vnni: return "avx2vnni";
     case IsaLevel::kAvx2: return "avx2";
+    case IsaLevel::kNeonDot: return "neondot";
+    case IsaLevel::kNeon: return "neon";
     case IsaLevel::kPortable: return "portable";
   }
   return "portable";
 }
 
 bool CpuRuns(IsaLevel level) {
-  return level <= KernelIsa() && (level != IsaLevel::kAvx2Vnni || HasAvxVnni());
+  if (level == IsaLevel::kPortable) return true;
+  return IsArmLevel(level) == IsArmLevel(KernelIsa()) && level <= KernelIsa() &&
+         (level != IsaLevel::kAvx2Vnni || HasAvxVnni());
 }
 
 }  // namespace baleen

@@ -93,6 +93,7 @@ struct Portable {
   static void Decode(const uint8_t* src, float* dst, int64_t n) { kDecode(src, dst, n); }
 };
 
+#if defined(__x86_64__)
 struct Avx2 {
   template <RowDecoder kDecode>
   __attribute__((target("avx2,fma"))) static void Decode(const uint8_t* src, float* dst, int64_t n) {
@@ -106,6 +107,7 @@ struct Avx512 {
     kDecode(src, dst, n);
   }
 };
+#endif  // defined(__x86_64__)
 
 template <typename Level>
 void AddDecoders(KernelColumn& column) {
@@ -119,8 +121,10 @@ void AddDecoders(KernelColumn& column) {
 }  // namespace
 
 void kernel_columns::AddPortableDecoders(KernelColumn& column) { AddDecoders<Portable>(column); }
+#if defined(__x86_64__)
 void kernel_columns::AddAvx2Decoders(KernelColumn& column) { AddDecoders<Avx2>(column); }
 void kernel_columns::AddAvx512Decoders(KernelColumn& column) { AddDecoders<Avx512>(column); }
+#endif
 
 RowDecoder FastRowDecoder(GgmlType type) {
   const TypeKernels* row = KernelRow(type);

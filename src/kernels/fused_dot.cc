@@ -11,6 +11,8 @@
 #include "kernels/simd.h"
 
 namespace baleen {
+
+#if defined(__x86_64__)  // the kernels are x86 only; elsewhere the table has no fused column and MatMul decodes tiles
 namespace {
 
 float ScaleOf(const uint8_t* p) {
@@ -86,6 +88,7 @@ void kernel_columns::AddAvx512Fused(KernelColumn& column) {
   column.Row(GgmlType::kQ4_K).fused = avx512::DotQ4_K;
   column.Row(GgmlType::kQ6_K).fused = avx512::DotQ6_K;
 }
+#endif  // defined(__x86_64__)
 
 FusedDotFn FusedDot(GgmlType type) {
   const TypeKernels* row = KernelRow(type);

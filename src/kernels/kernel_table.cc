@@ -21,6 +21,7 @@ constexpr Filler kFillers[] = {
     {IsaLevel::kPortable, AddPortableDots},
     {IsaLevel::kPortable, AddPortableIQuantDots},
     {IsaLevel::kPortable, AddPackedLayouts},
+#if defined(__x86_64__)
     {IsaLevel::kAvx2, AddAvx2Decoders},
     {IsaLevel::kAvx2, AddAvx2Dots},
     {IsaLevel::kAvx2, AddAvx2IQuantDots},
@@ -35,14 +36,23 @@ constexpr Filler kFillers[] = {
     {IsaLevel::kAvx512Vnni, AddAvx512VnniKQuantDots2},
     {IsaLevel::kAvx512Vnni, AddAvx512VnniIQuantDots},
     {IsaLevel::kAvx512Vnni, AddAvx512VnniPacked},
+#elif defined(__aarch64__)
+    {IsaLevel::kNeon, AddNeonDots},
+    {IsaLevel::kNeonDot, AddNeonDotDots},
+#endif
 };
 
-constexpr int kLevels = static_cast<int>(IsaLevel::kAvx512Vnni) + 1;
+// Every level has a column on every architecture (empty of the other architecture's kernels: another branch's
+// column is the portable one), so the table's shape and the tests' walk do not depend on where it is built.
+constexpr int kLevels = static_cast<int>(IsaLevel::kNeonDot) + 1;
 
-// Whether the column of `level` includes the kernels of `filler`: every level up to it, except kAvx2Vnni's kernels
-// in any column but its own (cpu_features.h: the levels above do not imply AVX-VNNI).
+// Whether the column of `level` includes the kernels of `filler`: kPortable's and every level of its own branch up
+// to it (x86 or ARM, cpu_features.h), except kAvx2Vnni's kernels in any column but its own (the levels above do not
+// imply AVX-VNNI).
 bool Overlays(IsaLevel level, IsaLevel filler) {
-  return filler <= level && (filler != IsaLevel::kAvx2Vnni || level == IsaLevel::kAvx2Vnni);
+  if (filler == IsaLevel::kPortable) return true;
+  return IsArmLevel(filler) == IsArmLevel(level) && filler <= level &&
+         (filler != IsaLevel::kAvx2Vnni || level == IsaLevel::kAvx2Vnni);
 }
 
 // Built for every level (the tests and benchmarks compare them); a few dozen function pointers.
@@ -89,6 +99,7 @@ const TypeKernels* KernelRow(GgmlType type) {
 
 IsaLevel LevelBelow(IsaLevel level) {
   if (level == IsaLevel::kAvx512) return IsaLevel::kAvx2;
+  if (level == IsaLevel::kNeon) return IsaLevel::kPortable;
   return level == IsaLevel::kPortable ? level : static_cast<IsaLevel>(static_cast<int>(level) - 1);
 }
 

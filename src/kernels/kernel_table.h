@@ -52,7 +52,7 @@ const TypeKernels* KernelRow(GgmlType type, IsaLevel level);
 // Every row at a level, in type order.
 std::span<const TypeKernels> KernelRows(IsaLevel level);
 // The level whose column `level` overlays last: the one below, except kAvx512's, which is kAvx2 (kAvx2Vnni is a
-// side branch). kPortable for kPortable.
+// side branch), and kNeon's, which is kPortable (the ARM levels are a branch of their own). kPortable for kPortable.
 IsaLevel LevelBelow(IsaLevel level);
 
 // The column fillers, one per ISA file (and level), listed by level in kernel_table.cc.
@@ -75,6 +75,8 @@ void AddPackedLayouts(KernelColumn& column);       // packed_rows.cc
 void AddAvx2Packed(KernelColumn& column);          // packed_rows_avx2.cc
 void AddAvx2VnniPacked(KernelColumn& column);
 void AddAvx512VnniPacked(KernelColumn& column);    // packed_rows_avx512.cc
+void AddNeonDots(KernelColumn& column);            // quant_dot_neon.cc (AArch64 only)
+void AddNeonDotDots(KernelColumn& column);         // quant_dot_neon_dot.cc: the same with SDOT
 }  // namespace kernel_columns
 
 }  // namespace baleen

@@ -7,8 +7,8 @@
 namespace baleen {
 namespace {
 
-constexpr IsaLevel kAllLevels[] = {IsaLevel::kPortable, IsaLevel::kAvx2, IsaLevel::kAvx2Vnni, IsaLevel::kAvx512,
-                                   IsaLevel::kAvx512Vnni};
+constexpr IsaLevel kAllLevels[] = {IsaLevel::kPortable,    IsaLevel::kAvx2, IsaLevel::kAvx2Vnni, IsaLevel::kAvx512,
+                                   IsaLevel::kAvx512Vnni, IsaLevel::kNeon, IsaLevel::kNeonDot};
 
 // What every row declares holds together at every level (whether or not this CPU runs it): a packed kernel comes with
 // its layout and an unpacked dot on the same activation blocks, activation blocks divide the weight blocks, a higher
@@ -53,6 +53,31 @@ TEST(KernelTable, RowsAreConsistent) {
     }
     for (GgmlType type : {GgmlType::kF32, GgmlType::kQ8_1, GgmlType::kTQ2_0}) {
       EXPECT_EQ(KernelRow(type, level), nullptr) << GgmlTypeName(type) << " at " << name;
+    }
+  }
+}
+
+// The x86 and ARM levels are separate branches above kPortable, and each architecture compiles only its own kernels:
+// the other branch's columns hold exactly the portable ones (a column never mixes the two instruction sets).
+TEST(KernelTable, OtherBranchHoldsThePortableKernels) {
+#if defined(__aarch64__)
+  constexpr IsaLevel kOther[] = {IsaLevel::kAvx2, IsaLevel::kAvx2Vnni, IsaLevel::kAvx512, IsaLevel::kAvx512Vnni};
+#else
+  constexpr IsaLevel kOther[] = {IsaLevel::kNeon, IsaLevel::kNeonDot};
+#endif
+  for (IsaLevel level : kOther) {
+    EXPECT_FALSE(CpuRuns(level)) << IsaLevelName(level);
+    const auto rows = KernelRows(level);
+    const auto portable = KernelRows(IsaLevel::kPortable);
+    ASSERT_EQ(rows.size(), portable.size()) << IsaLevelName(level);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const char* type = GgmlTypeName(rows[i].type);
+      EXPECT_EQ(rows[i].type, portable[i].type) << IsaLevelName(level);
+      EXPECT_EQ(rows[i].decode, portable[i].decode) << type << " at " << IsaLevelName(level);
+      EXPECT_EQ(rows[i].dot.tile, portable[i].dot.tile) << type << " at " << IsaLevelName(level);
+      EXPECT_EQ(rows[i].fused, portable[i].fused) << type << " at " << IsaLevelName(level);
+      EXPECT_EQ(rows[i].pack, portable[i].pack) << type << " at " << IsaLevelName(level);
+      EXPECT_EQ(rows[i].packed.tile, portable[i].packed.tile) << type << " at " << IsaLevelName(level);
     }
   }
 }

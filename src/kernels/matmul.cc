@@ -76,10 +76,15 @@ void DequantizeWeightRow(const WeightMatrix& w, int64_t r, float* out) { DecodeR
 // Chosen by the loader from the CPU model, not by KernelIsa(): unlike the table's kernels, AxpyF32 ignores BALEEN_ISA
 // (and on AMD CPUs runs the baseline clone). Left so on purpose: a per-level build with FMA would contract
 // y + alpha·x into one rounding and change results, which is a separate decision from the kernel table.
+#if defined(__x86_64__)
 #define BALEEN_KERNEL_CLONES __attribute__((target_clones("arch=skylake-avx512", "arch=haswell", "default")))
+#else
+#define BALEEN_KERNEL_CLONES
+#endif
 
 namespace {
 
+#if defined(__x86_64__)
 // The elements [from, n) of a · b that no vector covers, in order. Shared by every F32 dot product so that a pair's
 // result is the same whichever kernel (single, or 4 × 4 block) computes it.
 __attribute__((noinline)) float TailDot(const float* a, const float* b, int64_t from, int64_t n) {
@@ -102,6 +107,7 @@ __attribute__((target("avx2,fma"))) float DotAvx2(const float* a, const float* b
   for (; c + 8 <= n; c += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + c), _mm256_loadu_ps(b + c), acc);
   return simd::HorizontalSum(acc, TailDot(a, b, c, n));
 }
+#endif  // defined(__x86_64__)
 
 float DotPortable(const float* a, const float* b, int64_t n) {
   // Sixteen independent partial sums let the compiler keep whole vector registers busy without reassociation.
@@ -120,10 +126,12 @@ using DotFn = float (*)(const float*, const float*, int64_t);
 
 DotFn PickDot() {
   switch (KernelIsa()) {
+#if defined(__x86_64__)
     case IsaLevel::kAvx512Vnni:
     case IsaLevel::kAvx512: return DotAvx512;
     case IsaLevel::kAvx2Vnni:
     case IsaLevel::kAvx2: return DotAvx2;
+#endif
     default: return DotPortable;
   }
 }
@@ -150,6 +158,7 @@ void Dot4x4Portable(const float* const* rows, const float* x, int64_t ldx, int64
   }
 }
 
+#if defined(__x86_64__)
 __attribute__((target("avx512f")))
 void Dot4x4Avx512(const float* const* rows, const float* x, int64_t ldx, int64_t n, float out[4][4]) {
   __m512 acc[4][4];
@@ -191,15 +200,18 @@ void Dot4x4Avx2(const float* const* rows, const float* x, int64_t ldx, int64_t n
     for (int t = 0; t < 4; ++t) out[r][t] = simd::HorizontalSum(acc[r][t], TailDot(rows[r], x + t * ldx, c, n));
   }
 }
+#endif  // defined(__x86_64__)
 
 using Dot4x4Fn = void (*)(const float* const*, const float*, int64_t, int64_t, float[4][4]);
 
 Dot4x4Fn PickDot4x4() {
   switch (KernelIsa()) {
+#if defined(__x86_64__)
     case IsaLevel::kAvx512Vnni:
     case IsaLevel::kAvx512: return Dot4x4Avx512;
     case IsaLevel::kAvx2Vnni:
     case IsaLevel::kAvx2: return Dot4x4Avx2;
+#endif
     default: return Dot4x4Portable;
   }
 }

@@ -10,6 +10,7 @@
 namespace baleen {
 namespace {
 
+#if defined(__x86_64__)
 // e^x for 16 lanes, within 2 ulp of expf for x in [-87.3, 88.7] (below, subnormal down to 0; above, +inf):
 // x = k · ln 2 + r with |r| ≤ ln 2 / 2 (ln 2 split in two so r is exact), e^r by its degree-6 Taylor polynomial
 // (error 2e-8 relative on that interval), then scaled by 2^k with VSCALEFPS.
@@ -66,6 +67,7 @@ __attribute__((target("avx512f"))) float MaxAvx512(const float* x, int64_t n, in
 }
 
 bool UseAvx512() { return KernelIsa() >= IsaLevel::kAvx512; }
+#endif  // defined(__x86_64__): elsewhere only the portable loops below
 
 }  // namespace
 
@@ -81,10 +83,12 @@ void RmsNormRows(const float* x, const float* w, int64_t n, int64_t width, float
 }
 
 void SiluMul(float* gate, const float* up, int64_t n) {
+#if defined(__x86_64__)
   if (UseAvx512()) {
     SiluMulAvx512(gate, up, n);
     return;
   }
+#endif
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
     gate[i] = g / (1.0f + std::exp(-g)) * up[i];
@@ -94,11 +98,18 @@ void SiluMul(float* gate, const float* up, int64_t n) {
 void Softmax(float* x, int64_t n) {
   float max_value = -std::numeric_limits<float>::infinity();
   int64_t i = 0;
-  if (UseAvx512()) max_value = MaxAvx512(x, n, i);
+#if defined(__x86_64__)
+  const bool avx512 = UseAvx512();
+  if (avx512) max_value = MaxAvx512(x, n, i);
+#else
+  constexpr bool avx512 = false;
+#endif
   for (; i < n; ++i) max_value = std::fmax(max_value, x[i]);
   double sum = 0.0;
-  if (UseAvx512()) {
+  if (avx512) {
+#if defined(__x86_64__)
     sum = ExpShiftedAvx512(x, n, max_value);
+#endif
   } else {
     for (int64_t i = 0; i < n; ++i) {
       x[i] = std::isinf(x[i]) && x[i] < 0 ? 0.0f : std::exp(x[i] - max_value);

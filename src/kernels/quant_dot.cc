@@ -246,9 +246,13 @@ void QuantizeActivations(const float* x, int64_t n_tokens, int64_t cols, int blo
   if (out.qs.size() < n) out.qs.resize(n);
   if (out.d.size() < n / block) out.d.resize(n / block);
   if (out.sums.size() < n / 16) out.sums.resize(n / 16);
+#if defined(__x86_64__)
   const auto quantize = KernelIsa() >= IsaLevel::kAvx512 ? QuantizeRowAvx512
                         : KernelIsa() >= IsaLevel::kAvx2 ? QuantizeRowAvx2
                                                          : QuantizeActivationRowReference;
+#else
+  const auto quantize = QuantizeActivationRowReference;
+#endif
   const auto body = [&](int64_t begin, int64_t end, int) {
     for (int64_t t = begin; t < end; ++t) {
       quantize(x + t * cols, cols, block, &out.qs[t * cols], &out.d[t * cols / block], &out.sums[t * cols / 16]);

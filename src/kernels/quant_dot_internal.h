@@ -144,8 +144,10 @@ void PortableTile(const uint8_t* w, uint64_t row_bytes, int64_t n_rows, const Q8
 }
 
 // Per-level activation quantizers of one token (same contract as QuantizeActivationRowReference), in
-// quantize_activations.cc.
+// quantize_activations.cc (x86 only; other architectures run the reference).
+#if defined(__x86_64__)
 void QuantizeRowAvx512(const float* x, int64_t n, int block, int8_t* qs, float* d, int16_t* sums);
 void QuantizeRowAvx2(const float* x, int64_t n, int block, int8_t* qs, float* d, int16_t* sums);
+#endif
 
 }  // namespace baleen::quant_internal

@@ -1,5 +1,8 @@
 // x86 SIMD intrinsics for the kernels, and the small helpers their AVX-512 and AVX2 variants share. Kernels layer.
+// Empty on other architectures, where the files that include it compile only their portable paths.
 #pragma once
+
+#if defined(__x86_64__)
 
 // GCC 12 warns inside its own AVX-512 headers (the undefined-vector idiom of some conversion intrinsics).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -24,3 +27,5 @@ __attribute__((target("avx2,fma"))) inline float HorizontalSum(__m256 v, float i
 }
 
 }  // namespace baleen::simd
+
+#endif  // defined(__x86_64__)
