@@ -294,7 +294,7 @@ TEST(QuantMatMul, BatchIndependentWithSubMatrixAndLeadingDimension) {
   }
 }
 
-// ---- Packed rows (16 interleaved rows, AVX-512 VNNI) -------------------------------------------------------------
+// ---- Packed rows (16 interleaved rows: AVX2, AVX-VNNI, AVX-512 VNNI) ------------------------------------------------
 
 // Every token of a group against the scalar reference, and alone the same bits as in a batch of 13 (one group of
 // eight, one of four, one single).
@@ -380,7 +380,7 @@ TEST(PackedRows, MatMulUsesThemBatchIndependently) {
 TEST(PackedRows, MatMulAllEqualsMatMulOnEach) {
   ExactModeGuard guard(false);
   constexpr int64_t kCols = 512, kTokens = 9;
-  if (!CanPackRows(GgmlType::kQ4_K, 32, kCols)) GTEST_SKIP() << "no AVX-512 VNNI here";
+  if (!CanPackRows(GgmlType::kQ4_K, 32, kCols)) GTEST_SKIP() << "no packed kernels at " << IsaLevelName(KernelIsa());
   PackedWeights packs;
   const Rows a = MakeRows(GgmlType::kQ4_K, 48, kCols, 71, false), b = MakeRows(GgmlType::kQ4_K, 32, kCols, 72, false);
   const Rows c = MakeRows(GgmlType::kQ8_0, 64, kCols, 73, false), d = MakeRows(GgmlType::kQ8_0, 7, kCols, 74, false);
