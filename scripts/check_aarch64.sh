@@ -8,25 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(g++-aarch64-linux-gnu qemu-user googletest nlohmann-json3-dev cmake ninja-build)
-missing=()
-for pkg in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$pkg")
-  fi
-done
-if [ ${#missing[@]} -ne 0 ]; then
-  if [ "$(id -u)" -eq 0 ]; then
-    echo "check_aarch64: installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  else
-    echo "check_aarch64: missing packages: ${missing[*]}" >&2
-    echo "run: sudo apt-get install -y ${missing[*]}" >&2
-    exit 1
-  fi
-fi
+scripts/install-deps.sh g++-aarch64-linux-gnu qemu-user googletest nlohmann-json3-dev cmake ninja-build
 
 build=build/aarch64  # the preset's binaryDir (CMakePresets.json)
 tests=(kernel_table_test quant_dot_test kernels_test)

