@@ -10,18 +10,13 @@
 #include <algorithm>
 
 #include "kernels/kernel_table.h"
+#include "kernels/quant_dot_avx512.h"  // BALEEN_VNNI, Join
 #include "kernels/quant_dot_iq_groups.h"
-
-// The target of quant_dot_avx512.h's BALEEN_VNNI: BW for the byte and word operations, VL for their 256-bit forms,
-// F16C and FMA for the block scales and the float steps.
-#define BALEEN_IQ_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c,fma")))
 
 namespace baleen::quant_internal::iq {
 namespace {
 
-BALEEN_IQ_VNNI inline __m512i Join(__m256i lo, __m256i hi) {
-  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-}
+using avx512::Join;
 
 // Groups 2c and 2c + 1 of a super-block.
 struct Chunk {
@@ -29,22 +24,22 @@ struct Chunk {
   __mmask64 negative;  // the elements whose weight is negative
 };
 
-BALEEN_IQ_VNNI inline Chunk JoinGroups(const Group& lo, const Group& hi) {
+BALEEN_VNNI inline Chunk JoinGroups(const Group& lo, const Group& hi) {
   return {Join(lo.mag, hi.mag), Join(lo.scale, hi.scale), _mm512_movepi8_mask(Join(lo.sgn, hi.sgn))};
 }
 
-BALEEN_IQ_VNNI inline __m512i AddChunk(__m512i sums, const Chunk& chunk, __m512i a) {
+BALEEN_VNNI inline __m512i AddChunk(__m512i sums, const Chunk& chunk, __m512i a) {
   const __m512i signed_a = _mm512_mask_sub_epi8(a, chunk.negative, _mm512_setzero_si512(), a);
   return _mm512_dpwssd_epi32(sums, _mm512_maddubs_epi16(chunk.mag, signed_a), chunk.scale);
 }
 
 // One group against 32 activations in 8 lanes, as the AVX2 kernel does (VPDPWSSD saves its add).
-BALEEN_IQ_VNNI inline __m256i AddGroup(__m256i sums, const Group& group, __m256i a) {
+BALEEN_VNNI inline __m256i AddGroup(__m256i sums, const Group& group, __m256i a) {
   const __m256i pairs = _mm256_maddubs_epi16(group.mag, _mm256_sign_epi8(a, group.sgn));
   return _mm256_dpwssd_epi32(sums, pairs, group.scale);
 }
 
-BALEEN_IQ_VNNI inline __m256i Fold(__m512i sums) {
+BALEEN_VNNI inline __m256i Fold(__m512i sums) {
   return _mm256_add_epi32(_mm512_castsi512_si256(sums), _mm512_extracti64x4_epi64(sums, 1));
 }
 
@@ -54,17 +49,17 @@ struct Kernel {
   static constexpr bool kPanels = true;
   static constexpr int64_t kBufferTokens = 8, kMaxTokens = 64;
 
-  BALEEN_IQ_VNNI static __m512i Load(const int8_t* p) { return _mm512_loadu_si512(p); }
+  BALEEN_VNNI static __m512i Load(const int8_t* p) { return _mm512_loadu_si512(p); }
 
   // The super-block's folded sums and the float step of one pair.
-  BALEEN_IQ_VNNI static __m256 Step(__m256 acc, __m256i sums, float factor, float d) {
+  BALEEN_VNNI static __m256 Step(__m256 acc, __m256i sums, float factor, float d) {
     return _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(factor * d), acc);
   }
 
   // R rows × T tokens, each group unpacked straight into 256-bit multiply-adds: quicker than joining pairs of groups
   // for fewer than 4 tokens (decoding above all).
   template <int R, int T>
-  BALEEN_IQ_VNNI static void NarrowTile(const uint8_t* w, uint64_t row_bytes, const Q8Row* x, int64_t n, float* out,
+  BALEEN_VNNI static void NarrowTile(const uint8_t* w, uint64_t row_bytes, const Q8Row* x, int64_t n, float* out,
                                         int64_t ldo) {
     const int8_t* grid = Format::Grid();
     __m256 acc[R][T];
@@ -97,7 +92,7 @@ struct Kernel {
 
   // R rows × T tokens, each pair of groups unpacked and joined once for the T tokens.
   template <int R, int T>
-  BALEEN_IQ_VNNI static void Tile(const uint8_t* w, uint64_t row_bytes, const Q8Row* x, int64_t n, float* out,
+  BALEEN_VNNI static void Tile(const uint8_t* w, uint64_t row_bytes, const Q8Row* x, int64_t n, float* out,
                                   int64_t ldo) {
     const int8_t* grid = Format::Grid();
     __m256 acc[R][T];
@@ -133,7 +128,7 @@ struct Kernel {
 
   // T tokens against R rows' unpacked super-block sb: each buffered chunk loaded once for the T tokens.
   template <int R, int T>
-  BALEEN_IQ_VNNI static void FromBuffer(const Chunk (&rows)[R][4], const float (&factor)[R], const Q8Row* x, int64_t sb,
+  BALEEN_VNNI static void FromBuffer(const Chunk (&rows)[R][4], const float (&factor)[R], const Q8Row* x, int64_t sb,
                                         __m256 (*acc)[R]) {
     __m512i sums[T][R];
     for (int t = 0; t < T; ++t) {
@@ -154,7 +149,7 @@ struct Kernel {
   // Few tokens: tiles of 4, 2, 1 tokens. Many: a super-block of the rows unpacked once into a buffer for up to 64
   // tokens.
   template <int R, int kT>
-  BALEEN_IQ_VNNI static void Panel(const uint8_t* w, uint64_t row_bytes, const Q8Row* x, int64_t n_tokens, int64_t n,
+  BALEEN_VNNI static void Panel(const uint8_t* w, uint64_t row_bytes, const Q8Row* x, int64_t n_tokens, int64_t n,
                                    float* out, int64_t ldo) {
     if (n_tokens < kBufferTokens) {
       int64_t t = 0;
